@@ -1,0 +1,264 @@
+//! Runs the whole suite for one executor and folds the per-case verdicts into one verdict per
+//! mode × property — the conformance matrix. The JSON form is `specs/results-schema.md`.
+
+use crate::catalogue::{catalogue, Case};
+use crate::executor::Executor;
+use crate::model::{Mode, Profile};
+use crate::properties::{Facts, Level, Property, Verdict, VerdictKind};
+use crate::runner::{run_case, CaseRun, RunConfig};
+use crate::trace::{Answer, Trace};
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The verdict on one property in one mode, over every case of the suite.
+#[derive(Debug, Clone, Serialize)]
+pub struct PropertyResult {
+    pub executor: String,
+    pub mode: Mode,
+    pub clock: crate::model::TimeoutClock,
+    pub on_timeout: crate::model::OnTimeout,
+    pub property: Property,
+    pub id: &'static str,
+    pub level: Level,
+    pub verdict: VerdictKind,
+    /// For a failure: the first failing case and its evidence. Otherwise a summary.
+    pub evidence: String,
+    /// How many cases gave each verdict.
+    pub cases: CaseCounts,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CaseCounts {
+    pub pass: usize,
+    pub fail: usize,
+    pub inconclusive: usize,
+    pub not_applicable: usize,
+}
+
+/// One case in one mode, as the JSON records it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseResult {
+    pub case: String,
+    pub mode: Mode,
+    pub retries: u32,
+    pub harness_lateness_ms: f64,
+    /// How late the timeout was seen against max(D, asked), when the case timed out (Abort).
+    pub timeout_lateness_ms: Option<f64>,
+    pub verdicts: Vec<CaseVerdict>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseVerdict {
+    pub property: Property,
+    pub id: &'static str,
+    pub verdict: VerdictKind,
+    pub evidence: String,
+}
+
+/// Everything one executor's run of the suite produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct SuiteResult {
+    pub profile: Profile,
+    pub epsilon_ms: f64,
+    pub wall_time_ms: f64,
+    pub results: Vec<PropertyResult>,
+    pub cases: Vec<CaseResult>,
+    #[serde(skip)]
+    pub traces: Vec<(String, Mode, Trace)>,
+}
+
+impl SuiteResult {
+    /// True when no MUST property failed in any mode.
+    pub fn conforms(&self) -> bool {
+        !self
+            .results
+            .iter()
+            .any(|r| r.level == Level::Must && r.verdict == VerdictKind::Fail)
+    }
+
+    /// The MUST failures, for the summary line.
+    pub fn must_failures(&self) -> Vec<&PropertyResult> {
+        self.results
+            .iter()
+            .filter(|r| r.level == Level::Must && r.verdict == VerdictKind::Fail)
+            .collect()
+    }
+
+    pub fn result(&self, mode: Mode, property: Property) -> Option<&PropertyResult> {
+        self.results
+            .iter()
+            .find(|r| r.mode == mode && r.property == property)
+    }
+
+    pub fn total_retries(&self) -> u32 {
+        self.cases.iter().map(|c| c.retries).sum()
+    }
+}
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct SuiteOptions {
+    pub run: RunConfig,
+    pub modes: Vec<Mode>,
+    pub cases: Vec<Case>,
+}
+
+impl Default for SuiteOptions {
+    fn default() -> Self {
+        SuiteOptions {
+            run: RunConfig::default(),
+            modes: Mode::ALL.to_vec(),
+            cases: catalogue(),
+        }
+    }
+}
+
+/// Runs every case in every requested mode the executor supports; `on_case` sees each run as
+/// it finishes (for progress output).
+pub fn run_suite(
+    executor: &Arc<dyn Executor>,
+    options: &SuiteOptions,
+    mut on_case: impl FnMut(&CaseRun),
+) -> SuiteResult {
+    let started = Instant::now();
+    let profile = executor.profile();
+    let mut runs: Vec<CaseRun> = Vec::new();
+    for &mode in &options.modes {
+        if !profile.modes.contains(&mode) {
+            continue;
+        }
+        for case in &options.cases {
+            let run = run_case(executor, case, mode, &options.run);
+            on_case(&run);
+            runs.push(run);
+        }
+    }
+    fold(
+        profile,
+        &options.modes,
+        options.run.epsilon,
+        runs,
+        started.elapsed(),
+    )
+}
+
+/// Folds case runs into the matrix: any failing case fails the property in that mode; else
+/// any pass passes it; else inconclusive; else not applicable.
+pub fn fold(
+    profile: Profile,
+    modes: &[Mode],
+    epsilon: Duration,
+    runs: Vec<CaseRun>,
+    wall_time: Duration,
+) -> SuiteResult {
+    let mut results = Vec::new();
+    for &mode in modes {
+        for property in Property::ALL {
+            let mut counts = CaseCounts::default();
+            let mut first_fail: Option<(String, &Verdict)> = None;
+            let mut first_other: Option<(String, &Verdict)> = None;
+            for run in runs.iter().filter(|r| r.mode == mode) {
+                let Some((_, v)) = run.verdicts.iter().find(|(p, _)| *p == property) else {
+                    continue;
+                };
+                match v.verdict {
+                    VerdictKind::Pass => counts.pass += 1,
+                    VerdictKind::Fail => counts.fail += 1,
+                    VerdictKind::Inconclusive => counts.inconclusive += 1,
+                    VerdictKind::NotApplicable => counts.not_applicable += 1,
+                }
+                if v.verdict == VerdictKind::Fail && first_fail.is_none() {
+                    first_fail = Some((run.case.clone(), v));
+                } else if first_other.is_none() && v.verdict == VerdictKind::NotApplicable {
+                    first_other = Some((run.case.clone(), v));
+                }
+            }
+            let (verdict, evidence) = if !profile.modes.contains(&mode) {
+                (
+                    VerdictKind::NotApplicable,
+                    format!("{} does not support {mode} mode", profile.name),
+                )
+            } else if let Some((case, v)) = first_fail {
+                (VerdictKind::Fail, format!("case {case}: {}", v.evidence))
+            } else if counts.pass > 0 {
+                (
+                    VerdictKind::Pass,
+                    format!("passed in {} case(s)", counts.pass),
+                )
+            } else if counts.inconclusive > 0 {
+                (
+                    VerdictKind::Inconclusive,
+                    format!(
+                        "{} case(s) inconclusive: the harness was late",
+                        counts.inconclusive
+                    ),
+                )
+            } else {
+                (
+                    VerdictKind::NotApplicable,
+                    first_other
+                        .map(|(_, v)| v.evidence.clone())
+                        .unwrap_or_else(|| "no case ran".into()),
+                )
+            };
+            results.push(PropertyResult {
+                executor: profile.name.clone(),
+                mode,
+                clock: profile.contract.clock,
+                on_timeout: profile.contract.on_timeout,
+                property,
+                id: property.id(),
+                level: property.level(),
+                verdict,
+                evidence,
+                cases: counts,
+            });
+        }
+    }
+    let cases = runs
+        .iter()
+        .map(|run| CaseResult {
+            case: run.case.clone(),
+            mode: run.mode,
+            retries: run.retries,
+            harness_lateness_ms: ms(run.harness_lateness),
+            timeout_lateness_ms: timeout_lateness(&run.trace, epsilon).map(ms),
+            verdicts: run
+                .verdicts
+                .iter()
+                .map(|(p, v)| CaseVerdict {
+                    property: *p,
+                    id: p.id(),
+                    verdict: v.verdict,
+                    evidence: v.evidence.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    SuiteResult {
+        profile,
+        epsilon_ms: ms(epsilon),
+        wall_time_ms: ms(wall_time),
+        results,
+        cases,
+        traces: runs
+            .into_iter()
+            .map(|r| (r.case, r.mode, r.trace))
+            .collect(),
+    }
+}
+
+/// How late the timeout error was seen against max(D, asked), when a trace ends in one.
+pub fn timeout_lateness(trace: &Trace, epsilon: Duration) -> Option<Duration> {
+    let f = Facts::of(trace, epsilon);
+    let (at, Answer::Timeout) = f.terminal()? else {
+        return None;
+    };
+    let due = f.first_obligation()?.due;
+    Some(f.lateness(due, at))
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
+}

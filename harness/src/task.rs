@@ -1,0 +1,244 @@
+//! Tasks as data, and the instrumented bodies the harness makes of them.
+//!
+//! The harness owns every task body: a body timestamps its own start and end on the trace's
+//! clock, so the harness measures what the executor did instead of trusting it. A task that
+//! hangs blocks on the case's [`Gate`], which the harness opens at teardown, so no case leaks a
+//! thread forever.
+
+use crate::model::duration_ms;
+use crate::trace::{Event, Recorder, TaskEnd};
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// What one task does, as data (scenario files and the process protocol use this form).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum TaskSpec {
+    /// Sleep for `ms`, then return.
+    Sleep {
+        #[serde(with = "duration_ms")]
+        ms: Duration,
+    },
+    /// Keep a CPU busy for `ms`, then return.
+    Spin {
+        #[serde(with = "duration_ms")]
+        ms: Duration,
+    },
+    /// Never end by itself: block until the harness releases the case at teardown.
+    Hang,
+    /// Sleep for `ms`, then fail.
+    Fail {
+        #[serde(with = "duration_ms")]
+        ms: Duration,
+    },
+    /// Sleep for `ms`, but end early, as stopped, when the executor asks it to stop.
+    CooperativeSleep {
+        #[serde(with = "duration_ms")]
+        ms: Duration,
+    },
+    /// Hang until the executor asks it to stop (or the harness releases the case).
+    CooperativeHang,
+}
+
+impl TaskSpec {
+    /// How long the task runs if nobody stops it; `None` for a task that hangs.
+    pub fn duration(&self) -> Option<Duration> {
+        match *self {
+            TaskSpec::Sleep { ms }
+            | TaskSpec::Spin { ms }
+            | TaskSpec::Fail { ms }
+            | TaskSpec::CooperativeSleep { ms } => Some(ms),
+            TaskSpec::Hang | TaskSpec::CooperativeHang => None,
+        }
+    }
+
+    pub fn fails(&self) -> bool {
+        matches!(self, TaskSpec::Fail { .. })
+    }
+
+    pub fn is_cooperative(&self) -> bool {
+        matches!(
+            self,
+            TaskSpec::CooperativeSleep { .. } | TaskSpec::CooperativeHang
+        )
+    }
+}
+
+/// What a task returns: the identity of the task that produced it, so the harness can tell
+/// which result an executor delivered in any mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Output {
+    pub task: usize,
+}
+
+/// A task's own failure (the `fail` task kind, or a stop request honoured).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("task {task} failed: {message}")]
+pub struct TaskFailure {
+    pub task: usize,
+    pub message: String,
+}
+
+/// How an executor asks a running task to stop. Cooperative tasks poll it.
+pub trait StopSignal: Sync {
+    fn is_requested(&self) -> bool;
+}
+
+impl StopSignal for AtomicBool {
+    fn is_requested(&self) -> bool {
+        self.load(Ordering::Acquire)
+    }
+}
+
+/// A [`StopSignal`] for executors that never ask tasks to stop.
+pub struct NeverStop;
+
+impl StopSignal for NeverStop {
+    fn is_requested(&self) -> bool {
+        false
+    }
+}
+
+/// How often a cooperative task looks at its stop signal. It bounds how late a task can see a
+/// stop request; it is the task's cost, not the executor's.
+pub const STOP_POLL: Duration = Duration::from_micros(200);
+
+/// The release of every hung task of a case: closed while the case runs, opened at teardown.
+#[derive(Clone, Default)]
+pub struct Gate {
+    inner: Arc<(Mutex<bool>, Condvar)>,
+}
+
+impl Gate {
+    pub fn new() -> Gate {
+        Gate::default()
+    }
+
+    /// Opens the gate: every task blocked on it returns. Idempotent.
+    pub fn open(&self) {
+        let (open, cv) = &*self.inner;
+        *open.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        cv.notify_all();
+    }
+
+    pub fn is_open(&self) -> bool {
+        *self.inner.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Blocks until the gate opens or `deadline` passes; returns whether it is open.
+    fn wait_until(&self, deadline: Option<Instant>) -> bool {
+        let (open, cv) = &*self.inner;
+        let mut guard = open.lock().unwrap_or_else(|e| e.into_inner());
+        while !*guard {
+            match deadline {
+                None => guard = cv.wait(guard).unwrap_or_else(|e| e.into_inner()),
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        return false;
+                    }
+                    guard = cv
+                        .wait_timeout(guard, d - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+            }
+        }
+        true
+    }
+}
+
+/// One task of a call, ready to run: its spec plus the instruments the harness attached.
+///
+/// An executor runs it with [`Task::run`] on whatever thread it likes, once.
+pub struct Task {
+    index: usize,
+    spec: TaskSpec,
+    recorder: Recorder,
+    gate: Gate,
+}
+
+impl Task {
+    pub fn new(index: usize, spec: TaskSpec, recorder: Recorder, gate: Gate) -> Task {
+        Task {
+            index,
+            spec,
+            recorder,
+            gate,
+        }
+    }
+
+    /// The task's position in the call's input.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    pub fn spec(&self) -> &TaskSpec {
+        &self.spec
+    }
+
+    /// Runs the task's body on the calling thread, stamping its start and end on the trace.
+    pub fn run(self, stop: &dyn StopSignal) -> Result<Output, TaskFailure> {
+        let task = self.index;
+        self.recorder.record(Event::TaskStarted { task });
+        let started = Instant::now();
+        let end = match self.spec {
+            TaskSpec::Sleep { ms } => {
+                std::thread::sleep(ms);
+                TaskEnd::Returned
+            }
+            TaskSpec::Spin { ms } => {
+                while started.elapsed() < ms {
+                    std::hint::spin_loop();
+                }
+                TaskEnd::Returned
+            }
+            TaskSpec::Fail { ms } => {
+                std::thread::sleep(ms);
+                TaskEnd::Failed
+            }
+            TaskSpec::Hang => {
+                self.gate.wait_until(None);
+                TaskEnd::Released
+            }
+            TaskSpec::CooperativeSleep { ms } => self.cooperative(Some(started + ms), stop),
+            TaskSpec::CooperativeHang => self.cooperative(None, stop),
+        };
+        self.recorder.record(Event::TaskEnded { task, end });
+        match end {
+            TaskEnd::Returned => Ok(Output { task }),
+            TaskEnd::Failed => Err(TaskFailure {
+                task,
+                message: "failed as its spec says".into(),
+            }),
+            TaskEnd::Stopped => Err(TaskFailure {
+                task,
+                message: "stopped on request".into(),
+            }),
+            TaskEnd::Released => Err(TaskFailure {
+                task,
+                message: "released by the harness at teardown".into(),
+            }),
+        }
+    }
+
+    /// Waits until `until` (or forever), the gate or a stop request, whichever comes first.
+    fn cooperative(&self, until: Option<Instant>, stop: &dyn StopSignal) -> TaskEnd {
+        loop {
+            if stop.is_requested() {
+                return TaskEnd::Stopped;
+            }
+            let now = Instant::now();
+            if until.is_some_and(|u| now >= u) {
+                return TaskEnd::Returned;
+            }
+            let next_look = now + STOP_POLL;
+            let wake = until.map_or(next_look, |u| u.min(next_look));
+            if self.gate.wait_until(Some(wake)) {
+                return TaskEnd::Released;
+            }
+        }
+    }
+}

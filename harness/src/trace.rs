@@ -1,0 +1,239 @@
+//! The trace: the recorded history of one call on one monotonic clock.
+//!
+//! Running a call produces a trace; properties judge traces (spec §3). Stamps are nanoseconds
+//! since the trace's origin, taken on the harness's clock (or on virtual time, for the
+//! simulated driver), so a trace is plain data: it serializes, snapshots and diffs.
+
+use crate::model::{duration_ms, CallShape, Contract};
+use crate::task::TaskSpec;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// An instant on the trace's clock: nanoseconds since its origin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Stamp(pub u64);
+
+impl Stamp {
+    pub const ZERO: Stamp = Stamp(0);
+
+    pub fn from_duration(d: Duration) -> Stamp {
+        Stamp(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+    }
+
+    pub fn plus(self, d: Duration) -> Stamp {
+        Stamp(self.0.saturating_add(Stamp::from_duration(d).0))
+    }
+
+    pub fn minus(self, d: Duration) -> Stamp {
+        Stamp(self.0.saturating_sub(Stamp::from_duration(d).0))
+    }
+
+    /// `self - earlier`, or zero when `earlier` is later.
+    pub fn since(self, earlier: Stamp) -> Duration {
+        Duration::from_nanos(self.0.saturating_sub(earlier.0))
+    }
+}
+
+/// Milliseconds, as reports print them: `3.1 ms`, `200 ms`, `0.093 ms`.
+pub struct Ms(pub Duration);
+
+impl fmt::Display for Ms {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0.as_secs_f64() * 1e3;
+        let text = if ms >= 1000.0 {
+            return write!(f, "{:.2} s", ms / 1e3);
+        } else if ms >= 10.0 {
+            format!("{ms:.1}")
+        } else {
+            format!("{ms:.3}")
+        };
+        let text = text.trim_end_matches('0').trim_end_matches('.');
+        write!(f, "{text} ms")
+    }
+}
+
+impl fmt::Display for Stamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Ms(Duration::from_nanos(self.0)).fmt(f)
+    }
+}
+
+/// How a task's body ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskEnd {
+    Returned,
+    Failed,
+    /// A cooperative task that saw its stop request.
+    Stopped,
+    /// A hung task released by the harness at teardown.
+    Released,
+}
+
+/// What the consumer received from one pull (or, in List mode, from the call).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "answer", rename_all = "snake_case")]
+pub enum Answer {
+    /// A task's result.
+    Item { task: usize },
+    /// A task's timed-out marker (`OnTimeout::PerTask`).
+    TimedOut { task: usize },
+    /// The timeout error (`OnTimeout::Abort`).
+    Timeout,
+    /// A task's failure, naming the task.
+    TaskFailed { task: usize },
+    /// The executor's own failure.
+    ExecutorError { message: String },
+    /// The stream ended.
+    End,
+}
+
+impl Answer {
+    /// True when the answer ends the iteration.
+    pub fn is_terminal(&self) -> bool {
+        !matches!(self, Answer::Item { .. } | Answer::TimedOut { .. })
+    }
+}
+
+/// One thing that happened during a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// The consumer made the call.
+    CallMade,
+    /// The executor's `run` returned (in List mode, with the whole answer).
+    CallReturned,
+    TaskStarted {
+        task: usize,
+    },
+    TaskEnded {
+        task: usize,
+        end: TaskEnd,
+    },
+    /// The consumer asked for its next item (lazy modes).
+    NextAsked,
+    /// The consumer received an answer: from a pull, or (List mode) from the call.
+    Answered(Answer),
+    DropBegun,
+    DropReturned,
+    /// The harness's watchdog ended the case: whatever was awaited never came.
+    WatchdogFired,
+}
+
+/// An event with the instant it happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamped {
+    pub at: Stamp,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// How the harness's consumer pulls a lazy stream.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Consumer {
+    /// Pause before every pull after the first (a slow consumer); zero for an eager one.
+    #[serde(with = "duration_ms", default)]
+    pub pause_ms: Duration,
+    /// Drop the iteration after this many items (a consumer that stops early).
+    #[serde(default)]
+    pub drop_after: Option<usize>,
+}
+
+/// The recorded history of one call, with everything needed to judge it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trace {
+    pub shape: CallShape,
+    pub contract: Contract,
+    pub tasks: Vec<TaskSpec>,
+    pub consumer: Consumer,
+    pub events: Vec<Stamped>,
+    /// The executor's next call, made right after this one (judged by `P11 reusable`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow_up: Option<Box<Trace>>,
+}
+
+/// Records events on one monotonic clock. Cheap to clone; every clone writes the same trace.
+#[derive(Clone)]
+pub struct Recorder {
+    inner: Arc<RecorderInner>,
+}
+
+struct RecorderInner {
+    origin: Instant,
+    events: Mutex<Vec<Stamped>>,
+    sealed: Mutex<bool>,
+}
+
+impl Recorder {
+    /// A recorder whose clock starts now.
+    pub fn new() -> Recorder {
+        Recorder {
+            inner: Arc::new(RecorderInner {
+                origin: Instant::now(),
+                events: Mutex::new(Vec::with_capacity(256)),
+                sealed: Mutex::new(false),
+            }),
+        }
+    }
+
+    pub fn origin(&self) -> Instant {
+        self.inner.origin
+    }
+
+    /// The current instant on this recorder's clock.
+    pub fn now(&self) -> Stamp {
+        Stamp::from_duration(self.inner.origin.elapsed())
+    }
+
+    /// The stamp of a real instant on this recorder's clock.
+    pub fn stamp_of(&self, at: Instant) -> Stamp {
+        Stamp::from_duration(at.saturating_duration_since(self.inner.origin))
+    }
+
+    /// Stamps `event` now and appends it. After [`Recorder::seal`] it is dropped: the case is
+    /// over and what a released task does at teardown is not part of it.
+    pub fn record(&self, event: Event) -> Stamp {
+        let mut events = self.inner.events.lock().unwrap_or_else(|e| e.into_inner());
+        let at = self.now();
+        if !*self.inner.sealed.lock().unwrap_or_else(|e| e.into_inner()) {
+            events.push(Stamped { at, event });
+        }
+        at
+    }
+
+    /// Appends an event with a stamp taken elsewhere (an external adapter, virtual time).
+    pub fn record_at(&self, at: Stamp, event: Event) {
+        let mut events = self.inner.events.lock().unwrap_or_else(|e| e.into_inner());
+        if !*self.inner.sealed.lock().unwrap_or_else(|e| e.into_inner()) {
+            events.push(Stamped { at, event });
+        }
+    }
+
+    /// Ends recording; later events are ignored.
+    pub fn seal(&self) {
+        let _events = self.inner.events.lock().unwrap_or_else(|e| e.into_inner());
+        *self.inner.sealed.lock().unwrap_or_else(|e| e.into_inner()) = true;
+    }
+
+    /// The events so far, in stamp order.
+    pub fn events(&self) -> Vec<Stamped> {
+        let mut events = self
+            .inner
+            .events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        events.sort_by_key(|e| e.at);
+        events
+    }
+}
+
+impl Default for Recorder {
+    fn default() -> Self {
+        Recorder::new()
+    }
+}

@@ -1,0 +1,695 @@
+//! The reference executor's logic as a deterministic state machine, with no threads, no clock
+//! and no locks of its own (sans-IO, in the style of quinn-proto).
+//!
+//! Time is an input: every method that can change the state takes `now`, a [`Tick`] counted
+//! from the instant the call was made, and fires every timer due by then before acting.
+//! Timers are outputs: [`Core::next_deadline`] says when the core next needs to be woken if
+//! nothing else happens. Work to do outside is an output too: which running tasks to ask to
+//! stop ([`Core::take_stop_requests`]) and how many workers to start
+//! ([`Core::take_spawn_requests`]).
+//!
+//! ```text
+//! worker:   next_task(now) ─▶ Run(i) ─▶ (runs task i) ─▶ task_finished(i, result, now)
+//! consumer: poll(now) ─▶ Ready(answer) | Pending (wait until next_deadline() or a change)
+//! driver:   on_time(now) at next_deadline(); act on take_stop_requests / take_spawn_requests
+//! ```
+//!
+//! The same core runs threaded (`crate::threaded`), in simulated time and under loom; the
+//! semantics below are the ones the harness's checker judges.
+//!
+//! # Semantics
+//!
+//! - **Dispatch**: tasks start in input order, never more than `n_jobs` at once. The lazy modes
+//!   keep at most `window` tasks dispatched but not yet delivered (joblib's `pre_dispatch`;
+//!   a task marked timed out counts until its marker is delivered). List has no window.
+//! - **Clocks** (`T` = the timeout; without one there are no timers at all):
+//!   `TaskRuntime` — task `i` started at `s_i` is due at `s_i + T`;
+//!   `Overall` — every unfinished task is due at tick `T`;
+//!   `ResultWait` — each wait of the consumer for its next result is due at its start + `T`.
+//!   A lazy consumer's wait starts at its first `Pending` poll for an item and lasts until
+//!   something is delivered; in List mode the core is an eager consumer in input order whose
+//!   wait for slot 0 starts at tick 0 and for slot `k + 1` at `max(wait_k, available_k)`.
+//! - **Abort**: the first due time, or a task failure (always, under either on-timeout
+//!   behaviour), aborts the call: no task starts afterwards, running tasks are asked to stop,
+//!   results finishing afterwards are discarded. Ordered still delivers the slots finished
+//!   before the abort up to the first one that was not; Unordered delivers every result
+//!   finished before it; then the error.
+//! - **PerTask**: a due task's slot yields a timed-out marker; if it was running it is asked
+//!   to stop and abandoned (it no longer counts towards `n_jobs`, so a replacement worker is
+//!   requested while tasks remain to start; its late result is discarded). `Overall` marks
+//!   every unfinished task at `T`; `ResultWait` marks the awaited slot (Ordered, List) or, in
+//!   Unordered, the running task that started first (ties: lowest index), else the lowest
+//!   task not yet started.
+//!
+//! # Tie rules
+//!
+//! - A deadline at exactly `now` has passed: every input except [`Core::task_finished`] fires
+//!   timers with `due <= now`.
+//! - A finish reported at tick `t` is processed before the timers due at `t`:
+//!   [`Core::task_finished`] fires only timers with `due < now`, so a result that arrives at
+//!   the instant of its deadline is delivered. A finish processed after an abort is discarded,
+//!   even at the same tick (a failure and a result at one tick: whichever is reported first).
+//! - Several timers due by `now` fire in due order; equal due times in task index order.
+
+use overtime_harness::{Contract, Mode, OnTimeout, TimeoutClock};
+use std::collections::{BTreeSet, VecDeque};
+use std::fmt;
+use std::time::Duration;
+
+/// An instant of a call: nanoseconds since the call was made (tick 0).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Tick(pub u64);
+
+impl Tick {
+    /// The instant the call was made.
+    pub const ZERO: Tick = Tick(0);
+
+    /// The tick `d` after the call; saturates at `u64::MAX` nanoseconds (about 584 years).
+    pub fn from_duration(d: Duration) -> Tick {
+        Tick(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+    }
+
+    /// The time since the call was made.
+    pub fn as_duration(self) -> Duration {
+        Duration::from_nanos(self.0)
+    }
+
+    /// `self + d`, saturating.
+    pub fn plus(self, d: Duration) -> Tick {
+        Tick(self.0.saturating_add(Tick::from_duration(d).0))
+    }
+}
+
+impl fmt::Display for Tick {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.as_duration())
+    }
+}
+
+/// The parameters of one call, as the core sees them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoreConfig {
+    pub n_tasks: usize,
+    /// How many tasks may run at once; 0 is treated as 1.
+    pub n_jobs: usize,
+    pub timeout: Option<Duration>,
+    pub mode: Mode,
+    pub contract: Contract,
+    /// Lazy modes: at most this many tasks dispatched but not yet delivered; 0 is treated as 1.
+    /// Ignored in List mode.
+    pub window: usize,
+}
+
+impl CoreConfig {
+    /// A configuration with the default window, [`CoreConfig::default_window`].
+    pub fn new(
+        n_tasks: usize,
+        n_jobs: usize,
+        timeout: Option<Duration>,
+        mode: Mode,
+        contract: Contract,
+    ) -> CoreConfig {
+        CoreConfig {
+            n_tasks,
+            n_jobs,
+            timeout,
+            mode,
+            contract,
+            window: CoreConfig::default_window(n_jobs),
+        }
+    }
+
+    /// `2 × n_jobs`, joblib's default `pre_dispatch`.
+    pub fn default_window(n_jobs: usize) -> usize {
+        n_jobs.max(1).saturating_mul(2)
+    }
+}
+
+/// What a worker asking for work should do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dispatch {
+    /// Run task `index`; the core has recorded that it started at `now`.
+    Run(usize),
+    /// Nothing to run now (window full or all jobs busy); ask again after the state changes or
+    /// at [`Core::next_deadline`].
+    Wait,
+    /// No more work for this worker, ever: all tasks are dispatched, or the call was aborted or
+    /// dropped.
+    Exit,
+}
+
+/// How a task's body ended, as far as the core cares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskResult {
+    Returned,
+    /// The task failed (or was stopped); the message is carried to the call's error.
+    Failed {
+        message: String,
+    },
+}
+
+/// What the worker that reported a finish should do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterTask {
+    /// Ask for more work with [`Core::next_task`].
+    NextTask,
+    /// Exit: the task had been abandoned (a replacement worker took its place), or the call
+    /// is over.
+    Exit,
+}
+
+/// One delivered slot: a task's result or its timed-out marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    Item(usize),
+    TimedOut(usize),
+}
+
+impl Slot {
+    pub fn task(self) -> usize {
+        match self {
+            Slot::Item(task) | Slot::TimedOut(task) => task,
+        }
+    }
+}
+
+/// Why a call was aborted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// A timer fired under `OnTimeout::Abort`; `task` is the task it fired for, when there is
+    /// one (`Overall`: the lowest unfinished task).
+    Timeout { task: Option<usize> },
+    /// Task `task` failed.
+    TaskFailed { task: usize, message: String },
+}
+
+/// What the consumer receives from [`Core::poll`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// Lazy modes: the next slot.
+    Slot(Slot),
+    /// List mode: every slot, in input order.
+    List(Vec<Slot>),
+    /// The call was aborted. Terminal.
+    Failed(Failure),
+    /// The stream ended (every task delivered or marked), or a terminal answer was already
+    /// given, or the iteration was dropped.
+    End,
+}
+
+/// The answer to a poll: ready, or nothing deliverable yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Poll {
+    Ready(Answer),
+    /// Nothing to deliver; poll again after the state changes or at [`Core::next_deadline`].
+    Pending,
+}
+
+/// Where a task is in its execution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exec {
+    NotStarted,
+    Running { started: Tick },
+    Ended,
+}
+
+/// What a task's slot holds for the consumer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Held {
+    /// Nothing yet: the task has not finished and was not marked.
+    Open,
+    /// A result or a marker, available since `at`, not yet delivered.
+    Ready {
+        slot: Slot,
+        at: Tick,
+    },
+    Delivered,
+    /// Nothing, ever: the task failed, or finished after the abort or the drop.
+    Void,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct TaskState {
+    exec: Exec,
+    held: Held,
+}
+
+/// A timer of the declared clock.
+#[derive(Debug, Clone, Copy)]
+enum Timer {
+    TaskRuntime(usize),
+    Overall,
+    ResultWait,
+}
+
+/// Whether a deadline at exactly `now` fires (see the module's tie rules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ties {
+    Fire,
+    Hold,
+}
+
+/// The state machine of one call. Cheap: O(n_tasks) memory; each input costs O(log n_tasks),
+/// plus O(n_tasks) for an `Overall` firing and for building the List answer.
+#[derive(Debug, Clone)]
+pub struct Core {
+    config: CoreConfig,
+    tasks: Vec<TaskState>,
+    /// The latest `now` seen; inputs with an earlier `now` are taken to happen at this one.
+    now: Tick,
+    /// Running tasks that count towards `n_jobs` (not abandoned), by start then index.
+    running: BTreeSet<(Tick, usize)>,
+    /// No task below this index can still start.
+    next_start: usize,
+    /// Lazy modes: dispatched tasks not yet delivered.
+    window_used: usize,
+    /// Tasks whose slot is still `Open`.
+    unresolved: usize,
+    /// Unordered: slots ready to deliver, in the order they became ready.
+    ready: VecDeque<Slot>,
+    /// Ordered: the next slot to deliver. List: the first slot not yet available.
+    cursor: usize,
+    /// ResultWait: when the current wait of the consumer began.
+    wait_start: Option<Tick>,
+    aborted: Option<(Tick, Failure)>,
+    dropped: bool,
+    /// A terminal answer was given.
+    terminated: bool,
+    delivered: usize,
+    stop_requests: Vec<usize>,
+    spawn_requests: usize,
+    /// Running tasks abandoned by the timer being fired (replacements not yet requested).
+    newly_abandoned: usize,
+    generation: u64,
+}
+
+impl Core {
+    /// A call made at tick 0. The first spawn request asks for the initial workers:
+    /// `min(n_jobs, n_tasks)`.
+    pub fn new(mut config: CoreConfig) -> Core {
+        config.n_jobs = config.n_jobs.max(1);
+        config.window = config.window.max(1);
+        let n = config.n_tasks;
+        Core {
+            tasks: vec![
+                TaskState {
+                    exec: Exec::NotStarted,
+                    held: Held::Open,
+                };
+                n
+            ],
+            now: Tick::ZERO,
+            running: BTreeSet::new(),
+            next_start: 0,
+            window_used: 0,
+            unresolved: n,
+            ready: VecDeque::new(),
+            cursor: 0,
+            // The List mode's internal consumer starts waiting for slot 0 at the call.
+            wait_start: (config.mode == Mode::List).then_some(Tick::ZERO),
+            aborted: None,
+            dropped: false,
+            terminated: false,
+            delivered: 0,
+            stop_requests: Vec::new(),
+            spawn_requests: config.n_jobs.min(n),
+            newly_abandoned: 0,
+            generation: 0,
+            config,
+        }
+    }
+
+    /// The configuration, with `n_jobs` and `window` at least 1.
+    pub fn config(&self) -> &CoreConfig {
+        &self.config
+    }
+
+    /// The latest instant the core has been told about.
+    pub fn now(&self) -> Tick {
+        self.now
+    }
+
+    /// When the call was aborted, if it was.
+    pub fn aborted_at(&self) -> Option<Tick> {
+        self.aborted.as_ref().map(|(at, _)| *at)
+    }
+
+    /// A counter that changes whenever the state changes in a way another party may be waiting
+    /// for (a dispatch, a finish, a marker, an abort, a delivery, a new wait, a drop). A driver
+    /// wakes its waiters when it changed across an input, and only then.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// A worker asks for work at `now` (timers due by `now` fire first).
+    pub fn next_task(&mut self, now: Tick) -> Dispatch {
+        let now = self.advance(now, Ties::Fire);
+        if self.halted() {
+            return Dispatch::Exit;
+        }
+        let Some(index) = self.first_unstarted() else {
+            return Dispatch::Exit;
+        };
+        if self.running.len() >= self.config.n_jobs
+            || (self.config.mode != Mode::List && self.window_used >= self.config.window)
+        {
+            return Dispatch::Wait;
+        }
+        self.tasks[index].exec = Exec::Running { started: now };
+        self.running.insert((now, index));
+        self.window_used += 1;
+        self.next_start = index + 1;
+        self.bump();
+        Dispatch::Run(index)
+    }
+
+    /// Task `index` (dispatched by [`Core::next_task`]) ended at `now`. Timers due strictly
+    /// before `now` fire first; those due at `now` do not (a result at its deadline counts).
+    pub fn task_finished(&mut self, index: usize, result: TaskResult, now: Tick) -> AfterTask {
+        let now = self.advance(now, Ties::Hold);
+        let Some(task) = self.tasks.get_mut(index) else {
+            return AfterTask::Exit;
+        };
+        let Exec::Running { started } = task.exec else {
+            return AfterTask::Exit;
+        };
+        task.exec = Exec::Ended;
+        let abandoned = task.held != Held::Open;
+        self.bump();
+        if abandoned {
+            // Marked timed out and abandoned: its slot is settled, its worker replaced.
+            return AfterTask::Exit;
+        }
+        self.running.remove(&(started, index));
+        self.unresolved -= 1;
+        if self.halted() {
+            self.tasks[index].held = Held::Void;
+            return AfterTask::Exit;
+        }
+        match result {
+            TaskResult::Returned => self.make_ready(index, Slot::Item(index), now),
+            TaskResult::Failed { message } => {
+                self.tasks[index].held = Held::Void;
+                self.abort(
+                    Failure::TaskFailed {
+                        task: index,
+                        message,
+                    },
+                    now,
+                );
+            }
+        }
+        if self.halted() {
+            AfterTask::Exit
+        } else {
+            AfterTask::NextTask
+        }
+    }
+
+    /// The consumer asks for its next answer at `now` (timers due by `now` fire first). In the
+    /// lazy modes a `Pending` poll starts the consumer's wait (the `ResultWait` clock), kept
+    /// until something is delivered. In List mode the answer is the whole list or the error.
+    /// After a terminal answer, or after a drop, every poll answers [`Answer::End`].
+    pub fn poll(&mut self, now: Tick) -> Poll {
+        let now = self.advance(now, Ties::Fire);
+        if self.terminated || self.dropped {
+            return Poll::Ready(Answer::End);
+        }
+        match self.config.mode {
+            Mode::List => self.poll_list(),
+            Mode::Ordered => self.poll_ordered(now),
+            Mode::Unordered => self.poll_unordered(now),
+        }
+    }
+
+    /// Time has come to `now`: fire every timer due by then.
+    pub fn on_time(&mut self, now: Tick) {
+        self.advance(now, Ties::Fire);
+    }
+
+    /// The consumer dropped the iteration at `now`: nothing starts or is delivered any more and
+    /// running tasks are asked to stop. Idempotent.
+    pub fn drop_iteration(&mut self, now: Tick) {
+        self.advance(now, Ties::Hold);
+        if self.dropped {
+            return;
+        }
+        self.dropped = true;
+        self.stop_requests
+            .extend(self.running.iter().map(|&(_, i)| i));
+        self.bump();
+    }
+
+    /// The earliest instant a timer is due, if any is armed; it may already have passed (when
+    /// the last input was a finish at its tick). A driver that is woken then calls any input
+    /// (usually [`Core::on_time`]) to fire it.
+    pub fn next_deadline(&self) -> Option<Tick> {
+        self.earliest_timer().map(|(due, _)| due)
+    }
+
+    /// True once no timer can ever be armed again: no timeout, or the call was aborted or
+    /// dropped, or every task finished or was marked.
+    pub fn timers_finished(&self) -> bool {
+        self.config.timeout.is_none() || self.halted() || self.terminated || self.unresolved == 0
+    }
+
+    /// Running tasks to ask to stop (each at most once), since the last call.
+    pub fn take_stop_requests(&mut self) -> Vec<usize> {
+        std::mem::take(&mut self.stop_requests)
+    }
+
+    /// How many workers to start, since the last call: the initial pool, then one replacement
+    /// for each running task abandoned under `PerTask` while tasks remain to start.
+    pub fn take_spawn_requests(&mut self) -> usize {
+        std::mem::take(&mut self.spawn_requests)
+    }
+
+    fn halted(&self) -> bool {
+        self.aborted.is_some() || self.dropped
+    }
+
+    fn bump(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
+    }
+
+    /// Moves time to `now` (never backwards) and fires the timers due by then.
+    fn advance(&mut self, now: Tick, ties: Ties) -> Tick {
+        self.now = self.now.max(now);
+        let limit = self.now;
+        while let Some((due, timer)) = self.earliest_timer() {
+            if due > limit || (ties == Ties::Hold && due == limit) {
+                break;
+            }
+            self.fire(timer, due);
+            if self.first_unstarted().is_some() {
+                self.spawn_requests += self.newly_abandoned;
+            }
+            self.newly_abandoned = 0;
+        }
+        self.now
+    }
+
+    fn earliest_timer(&self) -> Option<(Tick, Timer)> {
+        let timeout = self.config.timeout?;
+        if self.halted() || self.terminated {
+            return None;
+        }
+        match self.config.contract.clock {
+            TimeoutClock::TaskRuntime => self
+                .running
+                .first()
+                .map(|&(started, i)| (started.plus(timeout), Timer::TaskRuntime(i))),
+            TimeoutClock::Overall => {
+                (self.unresolved > 0).then(|| (Tick::ZERO.plus(timeout), Timer::Overall))
+            }
+            TimeoutClock::ResultWait => {
+                let start = self.wait_start?;
+                self.awaiting()
+                    .then(|| (start.plus(timeout), Timer::ResultWait))
+            }
+        }
+    }
+
+    /// True when the consumer's current wait has nothing to deliver yet.
+    fn awaiting(&self) -> bool {
+        match self.config.mode {
+            Mode::List => self.cursor < self.tasks.len(),
+            Mode::Ordered => self
+                .tasks
+                .get(self.cursor)
+                .is_some_and(|t| t.held == Held::Open),
+            Mode::Unordered => self.ready.is_empty() && self.delivered < self.tasks.len(),
+        }
+    }
+
+    /// The task the consumer's current wait is for (ResultWait).
+    fn awaited_task(&mut self) -> Option<usize> {
+        match self.config.mode {
+            Mode::List | Mode::Ordered => (self.cursor < self.tasks.len()).then_some(self.cursor),
+            Mode::Unordered => match self.running.first() {
+                Some(&(_, i)) => Some(i),
+                None => self.first_unstarted(),
+            },
+        }
+    }
+
+    fn fire(&mut self, timer: Timer, due: Tick) {
+        match self.config.contract.on_timeout {
+            OnTimeout::Abort => {
+                let task = match timer {
+                    Timer::TaskRuntime(i) => Some(i),
+                    Timer::Overall => self.tasks.iter().position(|t| t.held == Held::Open),
+                    Timer::ResultWait => self.awaited_task(),
+                };
+                self.abort(Failure::Timeout { task }, due);
+            }
+            OnTimeout::PerTask => match timer {
+                Timer::TaskRuntime(i) => self.mark(i, due),
+                Timer::Overall => {
+                    for i in 0..self.tasks.len() {
+                        if self.tasks[i].held == Held::Open {
+                            self.mark(i, due);
+                        }
+                    }
+                }
+                Timer::ResultWait => match self.awaited_task() {
+                    Some(i) if self.tasks[i].held == Held::Open => self.mark(i, due),
+                    // Unreachable while `awaiting()` holds; dropping the wait keeps a stale
+                    // timer from firing forever.
+                    _ => self.wait_start = None,
+                },
+            },
+        }
+    }
+
+    fn abort(&mut self, failure: Failure, at: Tick) {
+        if self.halted() {
+            return;
+        }
+        self.aborted = Some((at, failure));
+        self.stop_requests
+            .extend(self.running.iter().map(|&(_, i)| i));
+        self.bump();
+    }
+
+    /// Settles task `i`'s slot as timed out at `at`; a running task is asked to stop and
+    /// abandoned.
+    fn mark(&mut self, i: usize, at: Tick) {
+        if let Exec::Running { started } = self.tasks[i].exec {
+            self.running.remove(&(started, i));
+            self.stop_requests.push(i);
+            self.newly_abandoned += 1;
+        }
+        self.unresolved -= 1;
+        self.make_ready(i, Slot::TimedOut(i), at);
+    }
+
+    fn make_ready(&mut self, i: usize, slot: Slot, at: Tick) {
+        self.tasks[i].held = Held::Ready { slot, at };
+        self.bump();
+        match self.config.mode {
+            Mode::Unordered => self.ready.push_back(slot),
+            Mode::List => self.advance_list(),
+            Mode::Ordered => {}
+        }
+    }
+
+    /// List mode's eager internal consumer: takes every slot available in input order; the
+    /// wait for the next slot starts when the previous one became available (or when the
+    /// previous wait started, if later).
+    fn advance_list(&mut self) {
+        while let Some(Held::Ready { at, .. }) = self.tasks.get(self.cursor).map(|t| t.held) {
+            self.wait_start = Some(self.wait_start.map_or(at, |w| w.max(at)));
+            self.cursor += 1;
+        }
+    }
+
+    /// The lowest task that can still start, if any.
+    fn first_unstarted(&mut self) -> Option<usize> {
+        while let Some(t) = self.tasks.get(self.next_start) {
+            if t.exec == Exec::NotStarted && t.held == Held::Open {
+                return Some(self.next_start);
+            }
+            self.next_start += 1;
+        }
+        None
+    }
+
+    fn deliver(&mut self, slot: Slot) -> Poll {
+        let task = &mut self.tasks[slot.task()];
+        if task.exec != Exec::NotStarted {
+            self.window_used -= 1;
+        }
+        task.held = Held::Delivered;
+        self.delivered += 1;
+        self.wait_start = None;
+        self.bump();
+        Poll::Ready(Answer::Slot(slot))
+    }
+
+    fn terminate(&mut self, answer: Answer) -> Poll {
+        self.terminated = true;
+        self.bump();
+        Poll::Ready(answer)
+    }
+
+    fn failure(&self) -> Option<Failure> {
+        self.aborted.as_ref().map(|(_, f)| f.clone())
+    }
+
+    fn start_wait(&mut self, now: Tick) -> Poll {
+        if self.wait_start.is_none() {
+            self.wait_start = Some(now);
+            self.bump();
+        }
+        Poll::Pending
+    }
+
+    fn poll_list(&mut self) -> Poll {
+        if let Some(failure) = self.failure() {
+            return self.terminate(Answer::Failed(failure));
+        }
+        if self.cursor < self.tasks.len() {
+            return Poll::Pending;
+        }
+        let slots = self
+            .tasks
+            .iter()
+            .filter_map(|t| match t.held {
+                Held::Ready { slot, .. } => Some(slot),
+                _ => None,
+            })
+            .collect();
+        self.terminate(Answer::List(slots))
+    }
+
+    fn poll_ordered(&mut self, now: Tick) -> Poll {
+        if let Some(Held::Ready { slot, .. }) = self.tasks.get(self.cursor).map(|t| t.held) {
+            self.cursor += 1;
+            return self.deliver(slot);
+        }
+        if let Some(failure) = self.failure() {
+            return self.terminate(Answer::Failed(failure));
+        }
+        if self.cursor >= self.tasks.len() {
+            return self.terminate(Answer::End);
+        }
+        self.start_wait(now)
+    }
+
+    fn poll_unordered(&mut self, now: Tick) -> Poll {
+        if let Some(slot) = self.ready.pop_front() {
+            return self.deliver(slot);
+        }
+        if let Some(failure) = self.failure() {
+            return self.terminate(Answer::Failed(failure));
+        }
+        if self.delivered >= self.tasks.len() {
+            return self.terminate(Answer::End);
+        }
+        self.start_wait(now)
+    }
+}
+
+#[cfg(test)]
+mod tests;
