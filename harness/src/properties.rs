@@ -427,7 +427,7 @@ fn list_per_task_liveness(f: &Facts, obligations: &[Obligation]) -> Option<Verdi
 
 /// P02: nothing times out before D − ε.
 fn no_premature(f: &Facts) -> Verdict {
-    let obligations = f.obligations();
+    let obligations = f.all_obligations();
     for (k, pull) in f.pulls.iter().enumerate() {
         let Some((at, answer)) = &pull.answer else {
             continue;
@@ -448,7 +448,7 @@ fn no_premature(f: &Facts) -> Verdict {
                     "task {task}'s timed-out marker was delivered at {at}, but the contract is abort: the timeout must raise"
                 ));
             }
-            (Answer::Timeout, OnTimeout::Abort) => match f.first_obligation() {
+            (Answer::Timeout, OnTimeout::Abort) => match obligations.first() {
                 None => {
                     return Verdict::fail(format!(
                         "timeout raised at {at}, but no timeout was due: {}",
@@ -688,6 +688,24 @@ fn error_propagation(f: &Facts) -> Verdict {
             "{why}; error seen at {at} ({} after max(failure, asked))",
             Ms(f.lateness(failed_at, at))
         )),
+        Some((at, Answer::Timeout)) => {
+            let timeout_due = f.all_obligations().first().map(|o| o.due);
+            match timeout_due {
+                Some(due) if due <= failed_at.plus(f.epsilon) => Verdict::pass(format!(
+                    "{why}; the timeout was due first, at {due}, and was raised at {at}"
+                )),
+                _ => Verdict::fail(format!(
+                    "{why}, but the iteration raised a timeout at {at} instead{}",
+                    match timeout_due {
+                        Some(due) => format!(
+                            ", though no timeout was due before {due} (ε {})",
+                            Ms(f.epsilon)
+                        ),
+                        None => ", though no timeout was due".to_string(),
+                    }
+                )),
+            }
+        }
         _ => Verdict::pass(format!("{why}; the iteration ended otherwise first")),
     }
 }
@@ -766,7 +784,9 @@ fn bounded_concurrency(f: &Facts) -> Verdict {
             (e, a) => e.or(a),
         };
         if let Some(leave) = leave {
-            changes.push((leave, 0, -1, task));
+            // At equal instants leaves come before starts, except a task's own zero-length run.
+            let order = if leave == start { 2 } else { 0 };
+            changes.push((leave, order, -1, task));
         }
     }
     changes.sort();
@@ -881,8 +901,9 @@ fn cancel_running(f: &Facts) -> Verdict {
         if !f.tasks[task].is_cooperative() {
             continue;
         }
-        let running =
-            f.starts[task].is_some_and(|s| s <= at) && f.ends[task].is_none_or(|(e, _)| e > at);
+        // A task stopped at the abort's very instant (simulated time, ε 0) was running at it.
+        let running = f.starts[task].is_some_and(|s| s <= at)
+            && f.ends[task].is_none_or(|(e, end)| e > at || (e == at && end == TaskEnd::Stopped));
         if !running {
             continue;
         }

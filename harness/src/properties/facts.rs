@@ -158,28 +158,40 @@ impl<'a> Facts<'a> {
 
     /// The first task failure while the call was live (before any drop): (task, instant).
     pub fn first_failure(&self) -> Option<(usize, Stamp)> {
+        let ended = self.terminal().map(|(at, _)| at);
         (0..self.shape.n_tasks)
             .filter_map(|t| match self.ends[t] {
                 Some((at, TaskEnd::Failed)) => Some((t, at)),
                 _ => None,
             })
             .filter(|(_, at)| self.drop_begun.is_none_or(|d| *at <= d))
+            .filter(|(_, at)| ended.is_none_or(|e| *at <= e))
             .min_by_key(|(t, at)| (*at, *t))
     }
 
     /// Every timeout the contract says was due while the call was live (spec §2), earliest
     /// first. A drop, or a task failure (plus ε), ends the call's liveness.
+    ///
+    /// A drop counts only when it abandoned an unfinished iteration (no terminal answer
+    /// before it): the drop that follows a terminal answer ends nothing that was still owed.
     pub fn obligations(&self) -> Vec<Obligation> {
-        let Some(timeout) = self.timeout else {
-            return Vec::new();
-        };
-        let mut cut = self.drop_begun;
+        let mut cut = self.drop_begun.filter(|_| self.terminal().is_none());
         if let Some((_, failed)) = self.first_failure() {
             let after_failure = failed.plus(self.epsilon);
             cut = Some(cut.map_or(after_failure, |c| c.min(after_failure)));
         }
-        let mut all = due::obligations(self, timeout);
+        let mut all = self.all_obligations();
         all.retain(|o| cut.is_none_or(|c| o.due <= c));
+        all
+    }
+
+    /// Every timeout the contract says was due, whether or not the call was still live then,
+    /// earliest first: what a timeout that was raised is judged against (P02).
+    pub fn all_obligations(&self) -> Vec<Obligation> {
+        let Some(timeout) = self.timeout else {
+            return Vec::new();
+        };
+        let mut all = due::obligations(self, timeout);
         all.sort_by_key(|o| (o.due, o.first_task()));
         all
     }
