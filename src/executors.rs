@@ -1,6 +1,10 @@
-//! The executors `overtime check --executor NAME` knows, by name.
+//! The executors `overtime check --executor NAME` knows, by name, and the external ones it
+//! starts from a command: `--executor 'cmd:<program> [args...]'`.
 
+use overtime_harness::process::ProcessExecutor;
 use overtime_harness::{Contract, Executor, OnTimeout, TimeoutClock};
+use overtime_mutants::{Mutant, MutantExecutor};
+use overtime_rayon::RayonExecutor;
 use overtime_reference::ReferenceExecutor;
 use std::sync::Arc;
 
@@ -37,16 +41,29 @@ fn reference_contract(name: &str) -> Option<Contract> {
 pub fn names() -> Vec<String> {
     let mut names = vec!["reference".to_string()];
     for contract in Contract::all(true) {
-        names.push(format!(
-            "reference/{}/{}",
-            contract.clock, contract.on_timeout
-        ));
+        if contract != ReferenceExecutor::DEFAULT_CONTRACT {
+            names.push(format!(
+                "reference/{}/{}",
+                contract.clock, contract.on_timeout
+            ));
+        }
     }
+    names.extend(RayonExecutor::all().iter().map(|e| e.profile().name));
+    names.extend(Mutant::ALL.iter().map(|m| format!("mutant:{}", m.name())));
     names
 }
 
 /// The executor registered under `name`.
 pub fn by_name(name: &str) -> Result<Arc<dyn Executor>, UnknownExecutor> {
+    if let Some(mutant) = name.strip_prefix("mutant:").and_then(Mutant::parse) {
+        return Ok(Arc::new(MutantExecutor::new(mutant)));
+    }
+    if let Some(rayon) = RayonExecutor::all()
+        .into_iter()
+        .find(|e| e.profile().name == name)
+    {
+        return Ok(Arc::new(rayon));
+    }
     match reference_contract(name) {
         Some(contract) => Ok(Arc::new(ReferenceExecutor::new(contract))),
         None => Err(UnknownExecutor {
@@ -54,4 +71,48 @@ pub fn by_name(name: &str) -> Result<Arc<dyn Executor>, UnknownExecutor> {
             known: names(),
         }),
     }
+}
+
+/// The prefix of an external executor: `cmd:<program> [args...]`, split like a shell would
+/// split it (quotes and backslashes), then run directly, without a shell.
+pub const EXTERNAL_PREFIX: &str = "cmd:";
+
+/// The default ε for a run with an external executor. Python executors poll (joblib every
+/// 10 ms) and hand results between processes; measured here, joblib raises up to 175 ms after
+/// the due time (specs/protocol.md §7).
+pub const EXTERNAL_EPSILON_MS: f64 = 250.0;
+
+/// The default catalogue timeout T for a run with an external executor: 2ε, so that the
+/// catalogue's tasks stay at least ε from every due time (specs/timeout-semantics.md §3).
+pub const EXTERNAL_TIMEOUT_MS: f64 = 500.0;
+
+/// True for `cmd:...`.
+pub fn is_external(name: &str) -> bool {
+    name.starts_with(EXTERNAL_PREFIX)
+}
+
+/// The executor for an `--executor` argument: a registry name, or `cmd:<program> [args...]`
+/// (started once here to handshake; see `overtime_harness::process`).
+pub fn open(name: &str) -> Result<Arc<dyn Executor>, String> {
+    let Some(command) = name.strip_prefix(EXTERNAL_PREFIX) else {
+        return by_name(name).map_err(|e| e.to_string());
+    };
+    let argv = shell_words::split(command)
+        .map_err(|e| format!("--executor {name:?}: cannot split the command: {e}"))?;
+    if argv.is_empty() {
+        return Err(format!(
+            "--executor {name:?}: no program; write cmd:<program> [args...], e.g. \
+             'cmd:python3 adapters/python/joblib_adapter.py --backend loky'"
+        ));
+    }
+    let executor = ProcessExecutor::new(argv).map_err(|e| e.to_string())?;
+    for u in executor.unsupported() {
+        eprintln!(
+            "note: {} does not support {} mode: {}",
+            executor.profile_name(),
+            u.mode,
+            u.reason
+        );
+    }
+    Ok(Arc::new(executor))
 }

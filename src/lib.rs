@@ -6,6 +6,8 @@
 //! `overtime` command knows by name.
 
 pub use overtime_harness as harness;
+pub use overtime_mutants as mutants;
 pub use overtime_reference as reference;
 
 pub mod executors;
+pub mod zoo;

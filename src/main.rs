@@ -8,7 +8,7 @@ use overtime::executors;
 use overtime::harness::conformance::{run_suite, SuiteOptions, SuiteResult};
 use overtime::harness::properties::{Level, Property, VerdictKind};
 use overtime::harness::report;
-use overtime::harness::runner::RunConfig;
+use overtime::harness::runner::{RunConfig, DEFAULT_EPSILON};
 use overtime::harness::{catalogue, Mode};
 use serde::Serialize;
 use std::io::Write;
@@ -33,16 +33,23 @@ enum Command {
     Check(CheckArgs),
     /// List the known executors, the properties and the built-in cases.
     List,
+    /// Run every mutant of the zoo and print the catch table.
+    Zoo(ZooArgs),
 }
 
 #[derive(clap::Args)]
 struct CheckArgs {
-    /// Executor to check (repeatable); see `overtime list`.
+    /// Executor to check (repeatable): a name from `overtime list`, or an external executor
+    /// 'cmd:<program> [args...]' speaking specs/protocol.md.
     #[arg(long = "executor", default_value = "reference")]
     executors: Vec<String>,
-    /// The tolerance ε in milliseconds.
-    #[arg(long, default_value_t = 50.0)]
-    epsilon_ms: f64,
+    /// The tolerance ε in milliseconds [default: 20; 250 when an executor is external].
+    #[arg(long)]
+    epsilon_ms: Option<f64>,
+    /// The catalogue's timeout T in milliseconds; every case scales with it [default: 100;
+    /// 500 when an executor is external].
+    #[arg(long)]
+    timeout_ms: Option<f64>,
     /// Only these modes (repeatable): list, ordered, unordered.
     #[arg(long = "mode", value_parser = parse_mode)]
     modes: Vec<Mode>,
@@ -55,6 +62,19 @@ struct CheckArgs {
     /// Print one line per case run.
     #[arg(long, short)]
     verbose: bool,
+}
+
+#[derive(clap::Args)]
+struct ZooArgs {
+    /// The tolerance ε in milliseconds.
+    #[arg(long, default_value_t = 20.0)]
+    epsilon_ms: f64,
+    /// Write the catch table as markdown.
+    #[arg(long)]
+    markdown: Option<PathBuf>,
+    /// Write the catch table as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
 }
 
 fn parse_mode(text: &str) -> Result<Mode, String> {
@@ -80,6 +100,14 @@ fn main() -> ExitCode {
             list();
             ExitCode::SUCCESS
         }
+        Command::Zoo(args) => match zoo(&args) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::from(1),
+            Err(message) => {
+                eprintln!("overtime: {message}");
+                ExitCode::from(2)
+            }
+        },
         Command::Check(args) => match check(&args) {
             Ok(true) => ExitCode::SUCCESS,
             Ok(false) => ExitCode::from(1),
@@ -96,6 +124,7 @@ fn list() {
     for name in executors::names() {
         println!("  {name}");
     }
+    println!("  cmd:<program> [args...]   an external executor speaking specs/protocol.md");
     println!("\nproperties:");
     for p in Property::ALL {
         let level = if p.level() == Level::Must {
@@ -116,16 +145,37 @@ fn list() {
 
 /// Runs the check; `Ok(conforms)`, or `Err` for a usage or configuration error.
 fn check(args: &CheckArgs) -> Result<bool, String> {
-    if !(args.epsilon_ms.is_finite() && args.epsilon_ms >= 0.0) {
+    let external = args.executors.iter().any(|n| executors::is_external(n));
+    let (default_epsilon_ms, default_timeout_ms) = if external {
+        (
+            executors::EXTERNAL_EPSILON_MS,
+            executors::EXTERNAL_TIMEOUT_MS,
+        )
+    } else {
+        (
+            DEFAULT_EPSILON.as_secs_f64() * 1e3,
+            catalogue::CATALOGUE_TIMEOUT.as_secs_f64() * 1e3,
+        )
+    };
+    let epsilon_ms = args.epsilon_ms.unwrap_or(default_epsilon_ms);
+    let epsilon = epsilon_of(epsilon_ms)?;
+    let timeout_ms = args.timeout_ms.unwrap_or(default_timeout_ms);
+    if !(timeout_ms.is_finite() && timeout_ms > 0.0) {
         return Err(format!(
-            "--epsilon-ms must be a number >= 0, got {}",
-            args.epsilon_ms
+            "--timeout-ms must be a number > 0, got {timeout_ms}"
         ));
+    }
+    if epsilon_ms > timeout_ms / 2.0 {
+        eprintln!(
+            "warning: ε {epsilon_ms} ms is more than T/2 = {} ms: some catalogue tasks end within \
+             ε of a due time, so a late executor may pass; raise --timeout-ms",
+            timeout_ms / 2.0
+        );
     }
     let execs = args
         .executors
         .iter()
-        .map(|name| executors::by_name(name).map_err(|e| e.to_string()))
+        .map(|name| executors::open(name))
         .collect::<Result<Vec<_>, _>>()?;
     let modes = if args.modes.is_empty() {
         Mode::ALL.to_vec()
@@ -134,11 +184,11 @@ fn check(args: &CheckArgs) -> Result<bool, String> {
     };
     let options = SuiteOptions {
         run: RunConfig {
-            epsilon: Duration::from_secs_f64(args.epsilon_ms / 1e3),
+            epsilon,
             ..RunConfig::default()
         },
         modes: modes.clone(),
-        ..SuiteOptions::default()
+        cases: catalogue::catalogue_with(Duration::from_secs_f64(timeout_ms / 1e3)),
     };
     let mut results = Vec::new();
     for executor in &execs {
@@ -176,7 +226,7 @@ fn check(args: &CheckArgs) -> Result<bool, String> {
         let file = ResultsFile {
             schema: "overtime-results/1",
             overtime_version: env!("CARGO_PKG_VERSION"),
-            epsilon_ms: args.epsilon_ms,
+            epsilon_ms,
             executors: &results,
         };
         let text = serde_json::to_string_pretty(&file)
@@ -185,9 +235,7 @@ fn check(args: &CheckArgs) -> Result<bool, String> {
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     if let Some(path) = &args.markdown {
-        let command = std::env::args().collect::<Vec<_>>().join(" ");
-        let command = command.replacen(&std::env::args().next().unwrap_or_default(), "overtime", 1);
-        std::fs::write(path, report::markdown(&results, &command))
+        std::fs::write(path, report::markdown(&results, &invoked_as()))
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
     let conforms = results.iter().all(SuiteResult::conforms);
@@ -203,5 +251,82 @@ fn check(args: &CheckArgs) -> Result<bool, String> {
     } else {
         println!("does not conform: {failures} MUST violation(s), {inconclusive} inconclusive MUST verdict(s)");
         Ok(false)
+    }
+}
+
+/// Runs the zoo; `Ok(true)` when every mutant was caught.
+fn zoo(args: &ZooArgs) -> Result<bool, String> {
+    let epsilon = epsilon_of(args.epsilon_ms)?;
+    let options = SuiteOptions {
+        run: RunConfig {
+            epsilon,
+            ..RunConfig::default()
+        },
+        ..SuiteOptions::default()
+    };
+    let mut catches = Vec::new();
+    for mutant in overtime::mutants::Mutant::ALL {
+        eprint!("{:<28}", mutant.name());
+        let (catch, _) = overtime::zoo::catch_real_time(mutant, &options);
+        eprintln!(
+            "{}",
+            if catch.caught() {
+                format!(
+                    "caught by {}",
+                    catch
+                        .caught_by
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            } else {
+                "NOT CAUGHT".to_string()
+            }
+        );
+        catches.push(catch);
+        if let Some(catch) = overtime::zoo::catch_simulated(mutant, &options.cases) {
+            eprintln!(
+                "{:<28}{} (simulated)",
+                "",
+                if catch.caught() {
+                    "caught"
+                } else {
+                    "NOT CAUGHT"
+                }
+            );
+            catches.push(catch);
+        }
+    }
+    let table = overtime::zoo::markdown(&catches, &invoked_as(), args.epsilon_ms);
+    print!("{table}");
+    if let Some(path) = &args.markdown {
+        std::fs::write(path, &table)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&catches)
+            .map_err(|e| format!("cannot serialize the catch table: {e}"))?;
+        std::fs::write(path, text + "\n")
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(catches.iter().all(|c| c.caught()))
+}
+
+/// The command line as typed, with the binary's path shortened to `overtime`.
+fn invoked_as() -> String {
+    let mut args = std::env::args();
+    let _binary = args.next();
+    std::iter::once("overtime".to_string())
+        .chain(args.map(|a| shell_words::quote(&a).into_owned()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn epsilon_of(ms: f64) -> Result<Duration, String> {
+    if ms.is_finite() && ms >= 0.0 {
+        Ok(Duration::from_secs_f64(ms / 1e3))
+    } else {
+        Err(format!("--epsilon-ms must be a number >= 0, got {ms}"))
     }
 }

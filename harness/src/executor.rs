@@ -1,7 +1,9 @@
 //! The one trait an executor implements to be judged, and what a call hands back.
 
+use crate::catalogue::Case;
 use crate::model::{Mode, Profile};
 use crate::task::{Output, Task};
+use crate::trace::{Consumer, Recorder};
 use std::fmt;
 use std::time::Duration;
 
@@ -75,4 +77,41 @@ pub trait Executor: Send + Sync {
 
     /// Runs one call. `call.mode` is one of `profile().modes`.
     fn run(&self, call: Call) -> Outcome;
+
+    /// Runs one call *and consumes it* as `behaviour` says, recording the whole trace of the
+    /// call (call made and returned, pulls and answers, drop, task starts and ends) into
+    /// `recorder` itself.
+    ///
+    /// For executors whose consumer cannot be the harness's: an external executor's iterator
+    /// lives in its adapter process, so the adapter's consumer is the real one and its events
+    /// are the trace. The default declines and hands the call back: the harness's consumer
+    /// pulls what [`Executor::run`] returns and records it.
+    fn consume_itself(
+        &self,
+        call: Call,
+        behaviour: &Consumer,
+        recorder: &Recorder,
+    ) -> SelfConsumed {
+        let _ = (behaviour, recorder);
+        SelfConsumed::Declined(call)
+    }
+
+    /// Called by the runner before each attempt at a case, before its clock and its watchdog
+    /// start: an executor may get ready here (an adapter process starts and warms up its
+    /// workers) without that time counting against the case. The default does nothing.
+    fn begin_case(&self, case: &Case) {
+        let _ = case;
+    }
+
+    /// Called by the runner after each attempt at a case, once its hung tasks are released:
+    /// an executor may tear down what [`Executor::begin_case`] made. The default does nothing.
+    fn end_case(&self) {}
+}
+
+/// What [`Executor::consume_itself`] did with a call.
+pub enum SelfConsumed {
+    /// The executor ran and consumed the call and recorded its trace.
+    Recorded,
+    /// The executor leaves consuming to the harness; here is the call back.
+    Declined(Call),
 }

@@ -770,40 +770,33 @@ fn abort_stops_dispatch(f: &Facts) -> Verdict {
 
 /// P09: never more than n_jobs tasks running (an abandoned, timed-out task no longer counts).
 fn bounded_concurrency(f: &Facts) -> Verdict {
-    // (instant, order at equal instants: ends and abandons before starts, +1/-1, task)
-    let mut changes: Vec<(Stamp, u8, i64, usize)> = Vec::new();
-    let abandoned = f.abandon_instants();
-    for (task, abandoned_at) in abandoned.into_iter().enumerate() {
-        let Some(start) = f.starts[task] else {
-            continue;
-        };
-        changes.push((start, 1, 1, task));
-        let end = f.ends[task].map(|(at, _)| at);
-        let leave = match (end, abandoned_at) {
-            (Some(e), Some(a)) => Some(e.min(a)),
-            (e, a) => e.or(a),
-        };
-        if let Some(leave) = leave {
-            // At equal instants leaves come before starts, except a task's own zero-length run.
-            let order = if leave == start { 2 } else { 0 };
-            changes.push((leave, order, -1, task));
-        }
-    }
-    changes.sort();
+    // Starts and ends in the trace's own order; an abandonment counts before any event at or
+    // after its instant (the replacement worker can only start once the task was abandoned).
+    let mut abandons: Vec<(Stamp, usize)> = f
+        .abandon_instants()
+        .into_iter()
+        .enumerate()
+        .filter_map(|(task, at)| at.map(|at| (at, task)))
+        .collect();
+    abandons.sort();
+    let mut abandons = abandons.into_iter().peekable();
     let mut running: Vec<usize> = Vec::new();
-    for (at, _, delta, task) in changes {
-        if delta > 0 {
-            running.push(task);
-            if running.len() > f.shape.n_jobs {
-                return Verdict::fail(format!(
-                    "at {at}, {} tasks were running (tasks {}) with n_jobs {}",
-                    running.len(),
-                    list(&running),
-                    f.shape.n_jobs
-                ));
-            }
-        } else {
+    for &(at, task, is_start) in &f.task_events {
+        while let Some((_, gone)) = abandons.next_if(|(a, _)| *a <= at) {
+            running.retain(|&t| t != gone);
+        }
+        if !is_start {
             running.retain(|&t| t != task);
+            continue;
+        }
+        running.push(task);
+        if running.len() > f.shape.n_jobs {
+            return Verdict::fail(format!(
+                "at {at}, {} tasks were running (tasks {}) with n_jobs {}",
+                running.len(),
+                list(&running),
+                f.shape.n_jobs
+            ));
         }
     }
     Verdict::pass("")

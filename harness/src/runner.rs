@@ -7,7 +7,7 @@
 //! harness was later than ε/2 is inconclusive and retried, a bounded number of times.
 
 use crate::catalogue::Case;
-use crate::executor::{Call, CallError, Executor, Outcome, Slot};
+use crate::executor::{Call, CallError, Executor, Outcome, SelfConsumed, Slot};
 use crate::model::{CallShape, Mode};
 use crate::properties::{judge, Property, Verdict};
 use crate::task::{Gate, Task, TaskSpec};
@@ -40,7 +40,7 @@ impl Default for RunConfig {
 }
 
 /// The default real-time tolerance.
-pub const DEFAULT_EPSILON: Duration = Duration::from_millis(50);
+pub const DEFAULT_EPSILON: Duration = Duration::from_millis(20);
 /// The default grace the watchdog adds to a case's bound.
 pub const DEFAULT_GRACE: Duration = Duration::from_secs(1);
 
@@ -69,6 +69,8 @@ pub fn run_case(
 ) -> CaseRun {
     let mut retries = 0;
     loop {
+        // Before the probe and the watchdog: an external executor starts its adapter here.
+        executor.begin_case(case);
         let probe = Probe::start();
         // One gate for the case: the follow-up call runs while the first call's hung tasks are
         // still blocked, so reuse is judged with the executor's workers still occupied.
@@ -92,6 +94,8 @@ pub fn run_case(
         // left behind, detached; the case is over either way.
         gate.open();
         let harness_lateness = probe.stop();
+        // After the release: an external executor kills and reaps its adapter's group here.
+        executor.end_case();
         let budget = config.epsilon / 2;
         if harness_lateness > budget {
             if retries < config.max_retries {
@@ -135,9 +139,17 @@ pub fn run_case(
 pub fn case_bound(case: &Case, config: &RunConfig) -> Duration {
     let n = case.tasks.len() as u32;
     let work: Duration = case.tasks.iter().filter_map(TaskSpec::duration).sum();
-    let pauses = case.consumer.pause_ms * (n + 1);
+    let pauses = case.consumer.start_after_ms + case.consumer.pause_ms * (n + 1);
     let timeouts = case.timeout.unwrap_or_default() * (n + 1);
     work + pauses + timeouts + config.epsilon + config.grace
+}
+
+/// How long the runner keeps recording after the consumer is done: 2ε + max(0.4T, 20 ms), so
+/// that what happens within 0.4T of an abort (a task dispatched after it, a stop request
+/// honoured late) is in the trace. The simulated driver uses the same rule with ε = 0.
+pub fn settle_time(epsilon: Duration, timeout: Option<Duration>) -> Duration {
+    let after_abort = timeout.map_or(Duration::ZERO, |t| t.mul_f64(0.4));
+    epsilon * 2 + after_abort.max(Duration::from_millis(20))
 }
 
 /// Runs one call of `case` on a consumer thread and returns its sealed trace.
@@ -183,8 +195,9 @@ fn run_call(
         }
     };
     if finished {
-        // Let tasks that were asked to stop, or that finish just after the iteration, be seen.
-        thread::sleep(config.epsilon + Duration::from_millis(5));
+        // Keep recording a little after the iteration: a task that starts after an abort, or
+        // one asked to stop that ends just after it, is part of what is judged (P08, P12).
+        thread::sleep(settle_time(config.epsilon, case.timeout));
     } else {
         recorder.record(Event::WatchdogFired);
     }
@@ -204,8 +217,14 @@ fn run_call(
     }
 }
 
-/// The harness's consumer: makes the call, pulls as `behaviour` says, drops, and records it all.
+/// The harness's consumer: makes the call, pulls as `behaviour` says, drops, and records it all
+/// — unless the executor consumes its calls itself (an external executor, whose consumer is in
+/// its adapter process: [`Executor::consume_itself`]), which then records the same events.
 pub fn consume(executor: &dyn Executor, call: Call, behaviour: &Consumer, recorder: &Recorder) {
+    let call = match executor.consume_itself(call, behaviour, recorder) {
+        SelfConsumed::Recorded => return,
+        SelfConsumed::Declined(call) => call,
+    };
     recorder.record(Event::CallMade);
     let outcome = executor.run(call);
     recorder.record(Event::CallReturned);
@@ -225,8 +244,13 @@ pub fn consume(executor: &dyn Executor, call: Call, behaviour: &Consumer, record
                 if behaviour.drop_after.is_some_and(|k| delivered >= k) {
                     break;
                 }
-                if delivered > 0 && !behaviour.pause_ms.is_zero() {
-                    thread::sleep(behaviour.pause_ms);
+                let pause = if delivered == 0 {
+                    behaviour.start_after_ms
+                } else {
+                    behaviour.pause_ms
+                };
+                if !pause.is_zero() {
+                    thread::sleep(pause);
                 }
                 recorder.record(Event::NextAsked);
                 match stream.next() {

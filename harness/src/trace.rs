@@ -135,6 +135,9 @@ pub struct Stamped {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Consumer {
+    /// Pause before the first pull (a consumer that starts late).
+    #[serde(with = "duration_ms", default)]
+    pub start_after_ms: Duration,
     /// Pause before every pull after the first (a slow consumer); zero for an eager one.
     #[serde(with = "duration_ms", default)]
     pub pause_ms: Duration,

@@ -1443,3 +1443,111 @@ fn overall_clock_due_from_the_call() {
     check(&trace(110.0), EPS, Property::NoPremature).passes();
     check(&trace(200.0), EPS, Property::Liveness).fails_with(&["due 105 ms", "by 155 ms"]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Regressions found by generated workloads in simulated time (specs/regressions/)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn p09_two_zero_length_tasks_on_one_worker_at_one_instant_pass() {
+    // specs/regressions/zero-length-tasks.toml: start 0, end 0, start 1, end 1, all at 0 ms.
+    let tasks = vec![sleep(0.0), sleep(0.0)];
+    let trace = TraceBuilder::new(List, TaskRuntime, Abort, 1, 100.0, tasks)
+        .call(0.0)
+        .ran(0, 0.0, 0.0)
+        .ran(1, 0.0, 0.0)
+        .returned(0.0)
+        .answer(0.0, item(0))
+        .answer(0.0, item(1))
+        .answer(0.0, Answer::End)
+        .build();
+    check(&trace, 0.0, Property::BoundedConcurrency).passes();
+    // ...while a second task genuinely overlapping the first still fails.
+    let tasks = vec![sleep(0.0), sleep(5.0), sleep(5.0)];
+    let overlapping = TraceBuilder::new(List, TaskRuntime, Abort, 1, 100.0, tasks)
+        .call(0.0)
+        .ran(0, 0.0, 0.0)
+        .ran(1, 0.0, 5.0)
+        .ran(2, 1.0, 6.0)
+        .build();
+    check(&overlapping, 0.0, Property::BoundedConcurrency).fails_with(&["at 1 ms", "n_jobs 1"]);
+}
+
+#[test]
+fn p02_a_task_started_by_the_replacement_at_the_due_time_does_not_satisfy_the_wait() {
+    // specs/regressions/zero-length-task-at-a-due-time.toml: result_wait/per_task, unordered,
+    // one worker; task 0 hangs, the wait asked at 0 is due at 100, task 0 is marked, and the
+    // replacement worker runs task 1 (zero length) at 100.
+    let tasks = vec![hang(), sleep(0.0)];
+    let trace = TraceBuilder::new(Unordered, ResultWait, PerTask, 1, 100.0, tasks)
+        .call(0.0)
+        .start(0, 0.0)
+        .ran(1, 100.0, 100.0)
+        .pull(0.0, 100.0, Answer::TimedOut { task: 0 })
+        .pull(100.0, 100.0, item(1))
+        .pull(100.0, 100.0, Answer::End)
+        .build();
+    check(&trace, 0.0, Property::NoPremature).passes();
+    check(&trace, 0.0, Property::BoundedConcurrency).passes();
+}
+
+#[test]
+fn p07_the_failure_of_a_task_already_timed_out_is_moot_under_per_task() {
+    // specs/regressions/timed-out-task-fails-later.toml: overall/per_task, ordered; task 0 is
+    // marked at 100 and fails at 101, after its slot was settled.
+    let tasks = vec![TaskSpec::Fail {
+        ms: Duration::from_millis(101),
+    }];
+    let trace = TraceBuilder::new(Ordered, Overall, PerTask, 1, 100.0, tasks)
+        .call(0.0)
+        .start(0, 0.0)
+        .end(0, 101.0, TaskEnd::Failed)
+        .pull(0.0, 100.0, Answer::TimedOut { task: 0 })
+        .pull(110.0, 110.0, Answer::End)
+        .build();
+    check(&trace, 0.0, Property::ErrorPropagation).is_not_applicable();
+    check(&trace, 0.0, Property::AbortStopsDispatch).passes();
+    // Under Abort the same failure is the call's (nothing was abandoned).
+    let tasks = vec![TaskSpec::Fail {
+        ms: Duration::from_millis(20),
+    }];
+    let aborting = TraceBuilder::new(Ordered, Overall, Abort, 1, 100.0, tasks)
+        .call(0.0)
+        .start(0, 0.0)
+        .end(0, 20.0, TaskEnd::Failed)
+        .pull(0.0, 30.0, Answer::End)
+        .build();
+    check(&aborting, 0.0, Property::ErrorPropagation).fails_with(&["failed at 20 ms", "30 ms"]);
+}
+
+#[test]
+fn p09_a_task_running_at_its_due_time_is_abandoned_even_if_its_marker_never_came() {
+    // specs/regressions/list-fails-after-a-timeout.toml: task_runtime/per_task, list, one
+    // worker; task 0 overruns (abandoned at 100), the replacement runs task 1, which fails, so
+    // the list answers with that failure and task 0's marker is never delivered.
+    let tasks = vec![
+        sleep(101.0),
+        TaskSpec::Fail {
+            ms: Duration::from_millis(1),
+        },
+    ];
+    let trace = TraceBuilder::new(List, TaskRuntime, PerTask, 1, 100.0, tasks)
+        .call(0.0)
+        .start(0, 0.0)
+        .start(1, 100.0)
+        .end(0, 101.0, TaskEnd::Returned)
+        .end(1, 101.0, TaskEnd::Failed)
+        .returned(101.0)
+        .answer(101.0, Answer::TaskFailed { task: 1 })
+        .build();
+    check(&trace, 0.0, Property::BoundedConcurrency).passes();
+    check(&trace, 0.0, Property::ErrorPropagation).passes();
+    // Started before task 0's due time, task 1 is one worker too many.
+    let tasks = vec![sleep(101.0), sleep(1.0)];
+    let early = TraceBuilder::new(List, TaskRuntime, PerTask, 1, 100.0, tasks)
+        .call(0.0)
+        .start(0, 0.0)
+        .ran(1, 99.0, 100.0)
+        .build();
+    check(&early, 0.0, Property::BoundedConcurrency).fails_with(&["at 99 ms", "n_jobs 1"]);
+}

@@ -41,18 +41,23 @@
 //!   and the normative tie rules live there.
 //! - [`threaded`]: runs the core on threads; [`clock`] injects its time; [`sync`] is where its
 //!   mutex, condvar, atomics and threads come from (`std`, or `loom` under `--cfg loom`).
-//!
-//! A simulated-time driver can run [`core::Core`] directly.
+//! - [`simulated`]: runs a call's machine in discrete-event virtual time, deterministically and
+//!   without threads, for exact (ε = 0) judging and generated workloads.
 
 pub mod clock;
 pub mod core;
+pub mod machine;
+pub mod simulated;
 pub mod sync;
 pub mod threaded;
 
 use crate::clock::RealClock;
-use crate::core::CoreConfig;
+use crate::core::{Core, CoreConfig};
+use crate::machine::Machine;
 use crate::threaded::{Job, ThreadedCall};
-use overtime_harness::{Call, Contract, Executor, Mode, OnTimeout, Outcome, Profile, TimeoutClock};
+use overtime_harness::{
+    Call, Contract, Executor, Mode, OnTimeout, Outcome, Profile, Task, TimeoutClock,
+};
 
 /// The reference executor, for one contract. Each call runs on its own threads
 /// ([`threaded`]), so the executor is reusable after any call, even one left with hung tasks.
@@ -135,7 +140,6 @@ impl Executor for ReferenceExecutor {
     /// List mode blocks until the answer; the lazy modes return at once, the work going on in
     /// the call's threads as the stream is pulled.
     fn run(&self, call: Call) -> Outcome {
-        let clock = RealClock::new();
         let mut config = CoreConfig::new(
             call.tasks.len(),
             call.n_jobs,
@@ -146,15 +150,24 @@ impl Executor for ReferenceExecutor {
         if let Some(window) = self.window {
             config.window = window;
         }
-        let jobs: Vec<Job> = call
-            .tasks
-            .into_iter()
-            .map(|task| -> Job { Box::new(move |stop| task.run(stop)) })
-            .collect();
-        let running = ThreadedCall::start(config, jobs, clock);
-        match call.mode {
-            Mode::List => Outcome::List(running.wait_list()),
-            Mode::Ordered | Mode::Unordered => Outcome::Stream(Box::new(running)),
-        }
+        run_jobs(Core::new(config), jobs_of(call.tasks), call.mode)
+    }
+}
+
+/// The harness's tasks as the threaded driver's jobs.
+pub fn jobs_of(tasks: Vec<Task>) -> Vec<Job> {
+    tasks
+        .into_iter()
+        .map(|task| -> Job { Box::new(move |stop| task.run(stop)) })
+        .collect()
+}
+
+/// Runs `jobs` with `machine` (made for `jobs.len()` tasks, now) on the threaded driver and
+/// the real clock: List mode blocks until the answer; the lazy modes return a stream at once.
+pub fn run_jobs<M: Machine>(machine: M, jobs: Vec<Job>, mode: Mode) -> Outcome {
+    let running = ThreadedCall::start_machine(machine, jobs, RealClock::new());
+    match mode {
+        Mode::List => Outcome::List(running.wait_list()),
+        Mode::Ordered | Mode::Unordered => Outcome::Stream(Box::new(running)),
     }
 }

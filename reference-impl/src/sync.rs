@@ -5,6 +5,7 @@
 //! Everything the driver shares between threads — the mutex around the core, the condvar that
 //! wakes waiters, the stop flags, the worker threads themselves — comes from here. Time does
 //! not: loom has no clock, so the driver takes time from an injected [`crate::clock::Clock`].
+//! The models, and how to run them: `reference-impl/LOOM.md`.
 
 #[cfg(not(loom))]
 pub use std::{

@@ -22,12 +22,18 @@
 //! no wakeup can be lost, and an input that changes nothing notifies nobody (no ping-pong).
 //! Whoever takes the lock first after a deadline fires it; the others find it fired.
 //!
+//! Seeded defects break this driver on purpose, to show the loom models catch them
+//! (`reference-impl/LOOM.md`); no normal build sets them: `--cfg overtime_defect="lost_notify"`
+//! (a worker's finish wakes nobody), `"unlocked_wait"` (the consumer lets go of the lock
+//! between its check and its wait), `"drop_ignored"` (dropping the iteration does nothing).
+//!
 //! Costs: one thread per worker and one timekeeper per call; one lock round trip per dispatch,
 //! finish and poll; a `notify_all` wakes every waiter of the call (a handful of threads).
 //! Threads are spawned while holding the lock (at the start, and for PerTask replacements).
 
 use crate::clock::{Clock, RealClock};
 use crate::core::{self, AfterTask, Core, CoreConfig, Dispatch, Poll, TaskResult, Tick};
+use crate::machine::Machine;
 use crate::sync::{self, thread, Arc, AtomicBool, Condvar, Mutex, MutexGuard, Ordering};
 use overtime_harness::{CallError, Output, Slot, SlotResult, StopSignal, TaskFailure};
 use std::panic::{self, AssertUnwindSafe};
@@ -59,22 +65,22 @@ impl StopSignal for StopFlag {
 /// One call running on threads: a lazy stream of slots ([`Iterator`]) or, in List mode, one
 /// blocking answer ([`ThreadedCall::wait_list`]). Dropping it drops the iteration: it returns
 /// at once, asks running tasks to stop, and leaves the threads to exit by themselves.
-pub struct ThreadedCall<C: Clock = RealClock> {
-    shared: Arc<Shared<C>>,
+pub struct ThreadedCall<C: Clock = RealClock, M: Machine = Core> {
+    shared: Arc<Shared<C, M>>,
     /// A terminal answer was returned; the stream is over.
     over: bool,
 }
 
-struct Shared<C> {
-    state: Mutex<State>,
+struct Shared<C, M> {
+    state: Mutex<State<M>>,
     /// Notified whenever the core's generation moves (and when the driver breaks).
     changed: Condvar,
     clock: C,
     stops: Box<[StopFlag]>,
 }
 
-struct State {
-    core: Core,
+struct State<M> {
+    core: M,
     /// Task bodies not yet taken by a worker.
     jobs: Vec<Option<Job>>,
     /// Outputs of tasks that returned, until delivered.
@@ -97,11 +103,19 @@ impl<C: Clock> ThreadedCall<C> {
     /// by `jobs.len()`.
     pub fn start(mut config: CoreConfig, jobs: Vec<Job>, clock: C) -> ThreadedCall<C> {
         config.n_tasks = jobs.len();
-        let has_timeout = config.timeout.is_some();
+        ThreadedCall::start_machine(Core::new(config), jobs, clock)
+    }
+}
+
+impl<C: Clock, M: Machine> ThreadedCall<C, M> {
+    /// Starts a call run by `machine` (made for `jobs.len()` tasks at the call's instant): the
+    /// same driver for the reference core and for any other [`Machine`].
+    pub fn start_machine(machine: M, jobs: Vec<Job>, clock: C) -> ThreadedCall<C, M> {
+        let has_timeout = !machine.timers_finished();
         let n = jobs.len();
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
-                core: Core::new(config),
+                core: machine,
                 jobs: jobs.into_iter().map(Some).collect(),
                 outputs: (0..n).map(|_| None).collect(),
                 broken: None,
@@ -158,7 +172,7 @@ impl<C: Clock> ThreadedCall<C> {
     }
 }
 
-impl<C: Clock> Iterator for ThreadedCall<C> {
+impl<C: Clock, M: Machine> Iterator for ThreadedCall<C, M> {
     type Item = SlotResult;
 
     fn next(&mut self) -> Option<SlotResult> {
@@ -166,9 +180,14 @@ impl<C: Clock> Iterator for ThreadedCall<C> {
     }
 }
 
-impl<C: Clock> Drop for ThreadedCall<C> {
+impl<C: Clock, M: Machine> Drop for ThreadedCall<C, M> {
     /// Never blocks on a task: one short critical section, then the threads are left to exit.
     fn drop(&mut self) {
+        // Seeded defect (LOOM.md): dropping the iteration tells the call nothing, so its
+        // workers go on dispatching and running tasks are never asked to stop.
+        if cfg!(overtime_defect = "drop_ignored") {
+            return;
+        }
         let mut state = self.shared.lock();
         let generation = state.core.generation();
         let now = self.shared.clock.now();
@@ -177,14 +196,14 @@ impl<C: Clock> Drop for ThreadedCall<C> {
     }
 }
 
-impl<C: Clock> Shared<C> {
-    fn lock(&self) -> MutexGuard<'_, State> {
+impl<C: Clock, M: Machine> Shared<C, M> {
+    fn lock(&self) -> MutexGuard<'_, State<M>> {
         sync::lock(&self.state)
     }
 
     /// Acts on the core's outputs after an input: stop flags, new workers, and a wakeup for
     /// everybody if the state changed since `generation`. Called under the lock.
-    fn settle(shared: &Arc<Self>, state: &mut State, generation: u64) {
+    fn settle(shared: &Arc<Self>, state: &mut State<M>, generation: u64) {
         for task in state.core.take_stop_requests() {
             if let Some(flag) = shared.stops.get(task) {
                 flag.request();
@@ -201,7 +220,7 @@ impl<C: Clock> Shared<C> {
 
     /// Starts a detached thread; if the OS refuses, the call fails with an executor error
     /// instead of waiting for a worker that will never come.
-    fn spawn(&self, state: &mut State, name: &str, body: impl FnOnce() + Send + 'static) {
+    fn spawn(&self, state: &mut State<M>, name: &str, body: impl FnOnce() + Send + 'static) {
         if state.broken.is_some() {
             return;
         }
@@ -232,6 +251,13 @@ impl<C: Clock> Shared<C> {
                 Poll::Ready(answer) => return state.delivery(answer),
                 Poll::Pending => {
                     let deadline = state.core.next_deadline();
+                    // Seeded defect (LOOM.md): the consumer lets go of the lock between its
+                    // check and its wait, so a change made in between wakes nobody.
+                    #[cfg(overtime_defect = "unlocked_wait")]
+                    {
+                        drop(state);
+                        state = shared.lock();
+                    }
                     state = shared.clock.wait(&shared.changed, state, deadline);
                 }
             }
@@ -239,7 +265,7 @@ impl<C: Clock> Shared<C> {
     }
 }
 
-impl State {
+impl<M: Machine> State<M> {
     /// Maps a core answer onto the harness's types, handing over the stored outputs.
     fn delivery(&mut self, answer: core::Answer) -> Delivery {
         match answer {
@@ -277,7 +303,7 @@ impl State {
 }
 
 /// A worker: takes tasks until the core says it is done.
-fn worker<C: Clock>(shared: Arc<Shared<C>>) {
+fn worker<C: Clock, M: Machine>(shared: Arc<Shared<C, M>>) {
     let mut state = shared.lock();
     loop {
         let generation = state.core.generation();
@@ -308,6 +334,13 @@ fn worker<C: Clock>(shared: Arc<Shared<C>>) {
                     },
                 };
                 let after = state.core.task_finished(task, result, now);
+                // Seeded defect (LOOM.md): the finish is taken as no change, so it wakes
+                // nobody.
+                let generation = if cfg!(overtime_defect = "lost_notify") {
+                    state.core.generation()
+                } else {
+                    generation
+                };
                 Shared::settle(&shared, &mut state, generation);
                 if after == AfterTask::Exit {
                     return;
@@ -331,7 +364,7 @@ fn run_job(job: Option<Job>, task: usize, stops: &[StopFlag]) -> Result<Output, 
 }
 
 /// The timekeeper: fires each deadline when it comes, until no timer can be armed again.
-fn timekeeper<C: Clock>(shared: Arc<Shared<C>>) {
+fn timekeeper<C: Clock, M: Machine>(shared: Arc<Shared<C, M>>) {
     let mut state = shared.lock();
     loop {
         let generation = state.core.generation();

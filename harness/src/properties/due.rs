@@ -171,7 +171,13 @@ fn result_wait_unordered(f: &Facts, t: Duration) -> Vec<Obligation> {
             continue;
         }
         let due = pull.asked.plus(t);
-        let first_ready = waiting_for.iter().filter_map(|&w| f.completed_at(w)).min();
+        // A task started only at the due instant ran because of the timeout (a replacement
+        // worker), not in time for this wait.
+        let first_ready = waiting_for
+            .iter()
+            .filter(|&&w| f.starts[w].is_some_and(|s| s < due))
+            .filter_map(|&w| f.completed_at(w))
+            .min();
         if first_ready.is_some_and(|r| r <= due) {
             continue;
         }

@@ -37,6 +37,9 @@ pub struct Facts<'a> {
     pub call_at: Stamp,
     pub starts: Vec<Option<Stamp>>,
     pub ends: Vec<Option<(Stamp, TaskEnd)>>,
+    /// Every task's first start and first end, in the trace's order (which breaks ties between
+    /// equal stamps as they were recorded): `(instant, task, is_start)`.
+    pub task_events: Vec<(Stamp, usize, bool)>,
     pub pulls: Vec<Pull>,
     pub drop_begun: Option<Stamp>,
     pub drop_returned: Option<Stamp>,
@@ -58,6 +61,7 @@ impl<'a> Facts<'a> {
             call_at: Stamp::ZERO,
             starts: vec![None; n],
             ends: vec![None; n],
+            task_events: Vec::new(),
             pulls: Vec::new(),
             drop_begun: None,
             drop_returned: None,
@@ -70,6 +74,7 @@ impl<'a> Facts<'a> {
         };
         let list = trace.shape.mode == Mode::List;
         let mut call_made = false;
+        let mut call_returned = false;
         for e in &trace.events {
             match &e.event {
                 Event::CallMade => {
@@ -79,15 +84,18 @@ impl<'a> Facts<'a> {
                 Event::CallReturned | Event::DropReturned if f.drop_begun.is_some() => {
                     f.drop_returned.get_or_insert(e.at);
                 }
-                Event::CallReturned | Event::DropReturned => {}
+                Event::CallReturned => call_returned = true,
+                Event::DropReturned => {}
                 Event::TaskStarted { task } => {
-                    if let Some(s) = f.starts.get_mut(*task) {
-                        s.get_or_insert(e.at);
+                    if let Some(s @ None) = f.starts.get_mut(*task) {
+                        *s = Some(e.at);
+                        f.task_events.push((e.at, *task, true));
                     }
                 }
                 Event::TaskEnded { task, end } => {
-                    if let Some(s) = f.ends.get_mut(*task) {
-                        s.get_or_insert((e.at, *end));
+                    if let Some(s @ None) = f.ends.get_mut(*task) {
+                        *s = Some((e.at, *end));
+                        f.task_events.push((e.at, *task, false));
                     }
                 }
                 Event::NextAsked => f.pulls.push(Pull {
@@ -112,8 +120,9 @@ impl<'a> Facts<'a> {
                 }
             }
         }
-        // A List call that never answered is one pull still waiting since the call.
-        if list && call_made && f.pulls.is_empty() {
+        // A List call that never answered, or a lazy call whose `run` never returned, is one
+        // pull still waiting since the call.
+        if call_made && f.pulls.is_empty() && (list || !call_returned) {
             f.pulls.push(Pull {
                 asked: f.call_at,
                 answer: None,
@@ -157,8 +166,24 @@ impl<'a> Facts<'a> {
     }
 
     /// The first task failure while the call was live (before any drop): (task, instant).
+    ///
+    /// Under PerTask, a task that fails after its own timeout was due (or after its marker was
+    /// delivered) had already been abandoned: its slot is settled and its failure is moot.
     pub fn first_failure(&self) -> Option<(usize, Stamp)> {
         let ended = self.terminal().map(|(at, _)| at);
+        let abandoned_before = |task: usize, failed: Stamp| -> bool {
+            if self.contract.on_timeout != OnTimeout::PerTask {
+                return false;
+            }
+            let marked = self.pulls.iter().any(|p| {
+                matches!(&p.answer, Some((at, Answer::TimedOut { task: t })) if *t == task && *at <= failed)
+            });
+            marked
+                || self
+                    .all_obligations()
+                    .iter()
+                    .any(|o| o.target == Target::Task(task) && o.due < failed)
+        };
         (0..self.shape.n_tasks)
             .filter_map(|t| match self.ends[t] {
                 Some((at, TaskEnd::Failed)) => Some((t, at)),
@@ -166,6 +191,7 @@ impl<'a> Facts<'a> {
             })
             .filter(|(_, at)| self.drop_begun.is_none_or(|d| *at <= d))
             .filter(|(_, at)| ended.is_none_or(|e| *at <= e))
+            .filter(|(task, at)| !abandoned_before(*task, *at))
             .min_by_key(|(t, at)| (*at, *t))
     }
 
@@ -248,7 +274,19 @@ impl<'a> Facts<'a> {
         if self.contract.on_timeout != OnTimeout::PerTask {
             return abandoned;
         }
-        let obligations = self.obligations();
+        let obligations = self.all_obligations();
+        // A task still running when its own timeout was due is abandoned then, whether or not
+        // its marker was ever delivered (a List call that failed later, an early drop).
+        for o in &obligations {
+            if let Target::Task(task) = o.target {
+                let running = self.starts[task].is_some_and(|s| s <= o.due)
+                    && self.ends[task].is_none_or(|(e, _)| e > o.due);
+                if running {
+                    let slot = &mut abandoned[task];
+                    *slot = Some(slot.map_or(o.due, |a: Stamp| a.min(o.due)));
+                }
+            }
+        }
         for (k, pull) in self.pulls.iter().enumerate() {
             if let Some((at, Answer::TimedOut { task })) = &pull.answer {
                 if let Some(slot) = abandoned.get_mut(*task) {
@@ -257,7 +295,8 @@ impl<'a> Facts<'a> {
                         .filter(|o| o.applies_to_task(*task, k))
                         .map(|o| o.due)
                         .min();
-                    *slot = Some(due.unwrap_or(*at).min(*at));
+                    let at = due.unwrap_or(*at).min(*at);
+                    *slot = Some(slot.map_or(at, |a: Stamp| a.min(at)));
                 }
             }
         }

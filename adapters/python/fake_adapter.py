@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""A deliberately broken overtime adapter, for the robustness test (tests/process_protocol.rs).
+
+    python3 fake_adapter.py SCENARIO
+
+It handshakes correctly (unless the scenario is about the handshake), then answers each call
+with a well-formed list-mode run of its tasks, except for the one thing SCENARIO breaks.
+It uses no executor: the "tasks" are reported as started and returned at once.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+SCENARIO = sys.argv[1] if len(sys.argv) > 1 else "correct"
+OUT = sys.stdout.buffer
+
+
+def now():
+    return time.monotonic_ns()
+
+
+def raw(data):
+    OUT.write(data)
+    OUT.flush()
+
+
+def send(message):
+    raw(json.dumps(message, separators=(",", ":")).encode() + b"\n")
+
+
+def hello():
+    send({"type": "hello", "protocol": 2 if SCENARIO == "wrong-protocol" else 1,
+          "executor": {"name": "fake", "version": "0", "variant": SCENARIO},
+          "modes": ["list", "ordered", "unordered"], "unsupported": [],
+          "contract": {"clock": "overall", "on_timeout": "abort", "cancels_running": False}})
+
+
+def call_events(call):
+    """A correct list-mode run of the call: every task starts and returns at once."""
+    cid, n = call["call"], len(call["tasks"])
+    events = [{"type": "call_made", "call": cid, "at_ns": now()}]
+    for task in range(n):
+        events.append({"type": "task_started", "call": cid, "task": task, "at_ns": now()})
+        events.append({"type": "task_ended", "call": cid, "task": task, "end": "returned",
+                       "at_ns": now()})
+    events.append({"type": "call_returned", "call": cid, "at_ns": now()})
+    for task in range(n):
+        events.append({"type": "answered", "call": cid, "at_ns": now(),
+                       "answer": {"kind": "item", "task": task}})
+    events.append({"type": "answered", "call": cid, "at_ns": now(), "answer": {"kind": "end"}})
+    events.append({"type": "done", "call": cid, "at_ns": now()})
+    return events
+
+
+def answer_call(call):
+    events = call_events(call)
+    cid = call["call"]
+    first = events[:1]
+    if SCENARIO == "garbage":
+        raw(b"this is not json\n")
+    elif SCENARIO == "truncated":
+        raw(b'{"type":"answered","call":1,"at_ns":\n')
+    elif SCENARIO == "partial-line":
+        raw(b'{"type":"call_made","call":1')
+        os._exit(0)
+    elif SCENARIO == "not-utf8":
+        raw(b'{"type":"call_made","call":1,"at_ns":\xff\xfe}\n')
+    elif SCENARIO == "oversized":
+        raw(b'{"type":"call_made","call":1,"pad":"' + b"x" * 100_000 + b'"}\n')
+    elif SCENARIO == "unknown-type":
+        send({"type": "progress", "call": cid, "at_ns": now()})
+    elif SCENARIO == "unknown-field":
+        send({"type": "call_made", "call": cid, "at_ns": now(), "colour": "red"})
+    elif SCENARIO == "unknown-call":
+        send({"type": "call_made", "call": cid + 98, "at_ns": now()})
+    elif SCENARIO == "unknown-task":
+        send(first[0])
+        send({"type": "task_started", "call": cid, "task": 7, "at_ns": now()})
+    elif SCENARIO == "task-started-twice":
+        send(first[0])
+        send({"type": "task_started", "call": cid, "task": 0, "at_ns": now()})
+        send({"type": "task_started", "call": cid, "task": 0, "at_ns": now()})
+    elif SCENARIO == "done-twice":
+        for e in events:
+            send(e)
+        send(events[-1])
+    elif SCENARIO == "out-of-order":
+        send({"type": "answered", "call": cid, "at_ns": now(), "answer": {"kind": "end"}})
+    elif SCENARIO == "future-stamp":
+        send({"type": "call_made", "call": cid, "at_ns": now() + 10_000_000_000})
+    elif SCENARIO == "exit-mid-call":
+        send(first[0])
+        sys.stderr.write("fake adapter: giving up mid-call\n")
+        sys.stderr.flush()
+        os._exit(3)
+    elif SCENARIO == "silent-mid-call":
+        send(first[0])
+        send({"type": "call_returned", "call": cid, "at_ns": now()})
+        while True:
+            time.sleep(60)
+    elif SCENARIO == "adapter-error":
+        send(first[0])
+        send({"type": "error", "call": cid, "message": "the executor could not be imported"})
+    elif SCENARIO == "duplicate-item":
+        # Protocol-correct: the *executor* delivered task 0 twice; P04 must judge it.
+        for e in events:
+            if e["type"] == "answered" and e["answer"]["kind"] == "end":
+                send({"type": "answered", "call": cid, "at_ns": now(),
+                      "answer": {"kind": "item", "task": 0}})
+                e["at_ns"] = now()
+            if e["type"] == "done":
+                e["at_ns"] = now()
+            send(e)
+    else:
+        for e in events:
+            send(e)
+
+
+def main():
+    if SCENARIO == "exit-before-hello":
+        sys.stderr.write("ModuleNotFoundError: No module named 'joblib'\n")
+        sys.exit(1)
+    if SCENARIO == "stray-workers":
+        # Workers that would outlive a careless teardown: a child, and an orphaned grandchild
+        # that ignores SIGTERM.
+        subprocess.Popen(["sleep", "1000"])
+        subprocess.Popen(["sh", "-c", "trap '' TERM; sleep 1000 & exit 0"])
+    for line in sys.stdin.buffer:
+        message = json.loads(line)
+        kind = message["type"]
+        if kind == "hello":
+            if SCENARIO == "silent-handshake":
+                continue
+            hello()
+        elif kind == "clock":
+            send({"type": "clock", "seq": message["seq"], "now_ns": now()})
+        elif kind == "call":
+            answer_call(message)
+        elif kind == "release":
+            send({"type": "released", "at_ns": now()})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+//! The adapter's process group: kill it whole and reap every member, so that no worker an
+//! adapter started (loky and multiprocessing start several) outlives its case, as a stray
+//! process or a zombie.
+//!
+//! The adapter is spawned as the leader of a new group; its workers inherit the group. On
+//! Linux the harness makes itself a *child subreaper* once, so that when the adapter dies its
+//! orphaned workers are re-parented to the harness rather than to init, and the harness can
+//! reap them at once and know they are gone.
+
+use std::io;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Makes this process the reaper of its orphaned descendants (Linux; elsewhere a no-op: the
+/// orphans go to init, which reaps them in its own time). Idempotent.
+pub fn become_subreaper() {
+    #[cfg(target_os = "linux")]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            // SAFETY: prctl(PR_SET_CHILD_SUBREAPER, 1) only sets a flag on this process; the
+            // extra arguments are ignored by this option.
+            let _ = unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+        });
+    }
+}
+
+/// Sends SIGKILL to every process of group `pgid`. A group already gone is not an error.
+pub fn kill(pgid: i32) -> io::Result<()> {
+    // SAFETY: killpg has no memory effects; pgid is the group of a child we spawned.
+    let rc = unsafe { libc::killpg(pgid, libc::SIGKILL) };
+    if rc == 0 {
+        return Ok(());
+    }
+    let e = io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::ESRCH) {
+        Ok(())
+    } else {
+        Err(e)
+    }
+}
+
+/// True while some process (a zombie too) is still in group `pgid`.
+pub fn exists(pgid: i32) -> bool {
+    // SAFETY: signal 0 only checks for existence and permission.
+    let rc = unsafe { libc::killpg(pgid, 0) };
+    rc == 0 || io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+/// Reaps every child of this process in group `pgid` (the killed adapter's workers, which
+/// became ours when it died) and waits until the group is empty, for at most `limit`.
+/// Returns how many processes it reaped, or the pids it could still see at the limit.
+pub fn reap(pgid: i32, limit: Duration) -> Result<usize, String> {
+    let deadline = Instant::now() + limit;
+    let mut reaped = 0;
+    loop {
+        let mut status = 0;
+        // SAFETY: waitpid writes the status into a local; -pgid selects our children in the
+        // group; WNOHANG never blocks.
+        let pid = unsafe { libc::waitpid(-pgid, &mut status, libc::WNOHANG) };
+        if pid > 0 {
+            reaped += 1;
+            continue;
+        }
+        let no_children =
+            pid < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ECHILD);
+        if no_children && !exists(pgid) {
+            return Ok(reaped);
+        }
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "process group {pgid} still has processes {} after {} ms",
+                members(pgid),
+                limit.as_millis()
+            ));
+        }
+        thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// The pids of group `pgid`, from /proc (Linux), for error messages.
+fn members(pgid: i32) -> String {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return "(unknown: no /proc)".into();
+    };
+    let mut pids = Vec::new();
+    for entry in dir.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            continue;
+        };
+        if process_group_of(pid) == Some(pgid) {
+            pids.push(pid.to_string());
+        }
+    }
+    format!("[{}]", pids.join(", "))
+}
+
+/// The process group of `pid`, from /proc/PID/stat (Linux); `None` when it is gone.
+pub fn process_group_of(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(2)?.parse().ok()
+}

@@ -1,0 +1,861 @@
+//! One adapter process, from spawn to reaping: started from an argv (no shell) as the leader
+//! of its own process group, handshaken, its clock aligned with the harness's, fed calls, its
+//! stdout read strictly line by line, and at the end released and killed as a whole group.
+//!
+//! Threads: a reader for the adapter's stdout (every protocol line goes through it), one for
+//! its stderr (kept as a short tail for error messages), and a waiter that reaps the adapter
+//! and notes its exit status. Callers block on one condvar until what they wait for arrived,
+//! the session failed, or their own bound passed.
+
+use super::call::{CallState, Step};
+use super::group;
+use super::wire::{self, ExecutorInfo, FromAdapter, ToAdapter, Unsupported, MAX_LINE};
+use super::ProcessOptions;
+use crate::model::{Mode, Profile};
+use crate::task::TaskSpec;
+use crate::trace::{Answer, Consumer, Ms, Recorder};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::unix::process::CommandExt;
+use std::process::{ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+/// How many stderr lines error messages quote.
+const STDERR_TAIL: usize = 12;
+/// The longest stderr line kept (longer ones are cut).
+const STDERR_LINE: usize = 2000;
+/// Tolerance, beyond the alignment's own uncertainty, for an event stamped after its arrival.
+const CLOCK_SLACK: Duration = Duration::from_millis(2);
+/// How long a closed stdout waits for the exit status (and an exit for the stdout to close)
+/// before the failure is reported with what is known.
+const EXIT_SETTLE: Duration = Duration::from_millis(500);
+/// How long teardown waits for the killed group to be gone.
+const REAP_LIMIT: Duration = Duration::from_secs(5);
+
+/// What the adapter's hello declared.
+#[derive(Debug, Clone)]
+pub(super) struct Hello {
+    pub executor: ExecutorInfo,
+    pub profile: Profile,
+    pub unsupported: Vec<Unsupported>,
+}
+
+/// Maps the adapter's monotonic clock onto the harness's: `harness_at` is the harness instant
+/// at which the adapter's clock read `adapter_ns`, within `uncertainty` (half the round trip of
+/// the best of several clock exchanges).
+#[derive(Debug, Clone, Copy)]
+struct Alignment {
+    harness_at: Instant,
+    adapter_ns: u64,
+    uncertainty: Duration,
+}
+
+impl Alignment {
+    fn to_harness(self, ns: u64) -> Instant {
+        if ns >= self.adapter_ns {
+            self.harness_at + Duration::from_nanos(ns - self.adapter_ns)
+        } else {
+            let back = Duration::from_nanos(self.adapter_ns - ns);
+            self.harness_at.checked_sub(back).unwrap_or(self.harness_at)
+        }
+    }
+}
+
+struct Inner {
+    hello: Option<Hello>,
+    /// Clock requests sent (seq → when) and their replies (seq → adapter ns, arrival).
+    clock_asked: HashMap<u64, Instant>,
+    clock_replies: HashMap<u64, (u64, Instant)>,
+    alignment: Option<Alignment>,
+    calls: BTreeMap<u64, CallState>,
+    last_call: Option<u64>,
+    released: bool,
+    /// Teardown has begun: the adapter closing and exiting is expected from now on.
+    closing: bool,
+    failure: Option<String>,
+    exit: Option<String>,
+    eof: bool,
+}
+
+struct Shared {
+    /// `adapter \`python3 x.py\``, the start of every message about this adapter.
+    label: String,
+    inner: Mutex<Inner>,
+    changed: Condvar,
+    stderr: Mutex<VecDeque<String>>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The last stderr lines, for an error message.
+    fn stderr_tail(&self) -> String {
+        let tail = self.stderr.lock().unwrap_or_else(|e| e.into_inner());
+        if tail.is_empty() {
+            return String::new();
+        }
+        let lines: Vec<&str> = tail.iter().map(String::as_str).collect();
+        format!("; its last stderr lines:\n    {}", lines.join("\n    "))
+    }
+
+    /// Fails the session: every call still running ends with the message as an executor
+    /// error; the first failure wins. Ignored once teardown has begun.
+    fn fail(&self, inner: &mut Inner, message: String) {
+        if inner.closing || inner.failure.is_some() {
+            return;
+        }
+        let message = format!("{message}{}", self.stderr_tail());
+        let mut running = false;
+        for call in inner.calls.values_mut().filter(|c| !c.done) {
+            call.fail(&message);
+            running = true;
+        }
+        if !running {
+            // Between calls: the last call's trace, if still open, shows it; later calls get it.
+            if let Some(call) = inner.last_call.and_then(|id| inner.calls.get_mut(&id)) {
+                call.fail(&message);
+            }
+        }
+        inner.failure = Some(message);
+        self.changed.notify_all();
+    }
+
+    /// Waits until `ready` holds or `deadline` passes; returns the guard and whether it holds.
+    fn wait_until<'a>(
+        &'a self,
+        mut inner: MutexGuard<'a, Inner>,
+        deadline: Option<Instant>,
+        ready: impl Fn(&Inner) -> bool,
+    ) -> (MutexGuard<'a, Inner>, bool) {
+        loop {
+            if ready(&inner) {
+                return (inner, true);
+            }
+            match deadline {
+                None => inner = self.changed.wait(inner).unwrap_or_else(|e| e.into_inner()),
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        return (inner, false);
+                    }
+                    inner = self
+                        .changed
+                        .wait_timeout(inner, d - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+            }
+        }
+    }
+}
+
+/// The adapter process itself: its group, its stdin, the threads that read it.
+struct Process {
+    shared: Arc<Shared>,
+    pgid: i32,
+    stdin: Arc<Mutex<Option<ChildStdin>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    waiter: Mutex<Option<JoinHandle<()>>>,
+    release_timeout: Duration,
+    torn_down: AtomicBool,
+}
+
+/// One running adapter that has handshaken: its process and what its hello declared.
+pub(super) struct Session {
+    process: Process,
+    hello: Hello,
+    next_call: AtomicU64,
+}
+
+impl Session {
+    /// Spawns the adapter, handshakes (with a warm-up of `warm_up_n_jobs` workers) and aligns
+    /// the clocks. On failure the process group is already killed and reaped.
+    pub fn start(
+        argv: &[String],
+        options: &ProcessOptions,
+        warm_up_n_jobs: usize,
+    ) -> Result<Session, String> {
+        let process = Process::spawn(argv, options)?;
+        match process.handshake(options, warm_up_n_jobs) {
+            Ok(hello) => Ok(Session {
+                process,
+                hello,
+                next_call: AtomicU64::new(1),
+            }),
+            Err(e) => {
+                let _ = process.teardown();
+                Err(e)
+            }
+        }
+    }
+
+    pub fn hello(&self) -> &Hello {
+        &self.hello
+    }
+
+    pub fn process_group(&self) -> i32 {
+        self.process.pgid
+    }
+
+    /// Sends one call; its events will be recorded into `recorder` (and, if given, its answers
+    /// sent to `answers`). Returns the call's id, for [`Session::wait_done`].
+    #[allow(clippy::too_many_arguments)] // one call's parameters, as the protocol sends them
+    pub fn start_call(
+        &self,
+        tasks: &[TaskSpec],
+        n_jobs: usize,
+        timeout: Option<Duration>,
+        mode: Mode,
+        consumer: &Consumer,
+        recorder: Recorder,
+        answers: Option<mpsc::Sender<Answer>>,
+    ) -> u64 {
+        let shared = &self.process.shared;
+        let id = self.next_call.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut inner = shared.lock();
+            let mut call = CallState::new(id, recorder, mode, tasks.len(), answers);
+            if let Some(f) = &inner.failure {
+                call.fail(&format!("{f} (call {id} was never sent)"));
+            }
+            inner.calls.insert(id, call);
+            inner.last_call = Some(id);
+            if inner.failure.is_some() {
+                return id;
+            }
+        }
+        let sent = self.process.send(&ToAdapter::Call {
+            call: id,
+            tasks,
+            n_jobs,
+            timeout_ms: timeout,
+            mode,
+            consumer,
+        });
+        if let Err(e) = sent {
+            let mut inner = shared.lock();
+            let message = format!("{}: cannot send call {id}: {e}", shared.label);
+            shared.fail(&mut inner, message);
+        }
+        id
+    }
+
+    /// Blocks until the adapter's consumer is done with call `id`, the session failed, or it
+    /// was torn down.
+    pub fn wait_done(&self, id: u64) {
+        let shared = &self.process.shared;
+        let inner = shared.lock();
+        let _ = shared.wait_until(inner, None, |i| i.calls.get(&id).is_none_or(|c| c.done));
+    }
+
+    /// Releases the hung tasks, kills the whole process group and reaps it. Idempotent.
+    /// Returns what went wrong on the way (a release not acknowledged, a group that would not
+    /// die), if anything.
+    pub fn teardown(&self) -> Result<(), String> {
+        self.process.teardown()
+    }
+}
+
+impl Process {
+    fn spawn(argv: &[String], options: &ProcessOptions) -> Result<Process, String> {
+        let label = format!("adapter `{}`", argv.join(" "));
+        let Some((program, args)) = argv.split_first() else {
+            return Err(
+                "an external executor needs a program to run: cmd:<program> [args...]".into(),
+            );
+        };
+        group::become_subreaper();
+        let mut child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .map_err(|e| {
+                format!(
+                    "cannot start {label}: {e}; check that `{program}` exists and is executable \
+                     (it is run directly, without a shell)"
+                )
+            })?;
+        let pgid = i32::try_from(child.id()).unwrap_or(i32::MAX);
+        let shared = Arc::new(Shared {
+            label,
+            inner: Mutex::new(Inner {
+                hello: None,
+                clock_asked: HashMap::new(),
+                clock_replies: HashMap::new(),
+                alignment: None,
+                calls: BTreeMap::new(),
+                last_call: None,
+                released: false,
+                closing: false,
+                failure: None,
+                exit: None,
+                eof: false,
+            }),
+            changed: Condvar::new(),
+            stderr: Mutex::new(VecDeque::new()),
+        });
+        let process = Process {
+            shared: Arc::clone(&shared),
+            pgid,
+            stdin: Arc::new(Mutex::new(child.stdin.take())),
+            threads: Mutex::new(Vec::new()),
+            waiter: Mutex::new(None),
+            release_timeout: options.release_timeout,
+            torn_down: AtomicBool::new(false),
+        };
+        // From here on, dropping `process` kills and reaps the group.
+        let stdout = child.stdout.take();
+        let stderr = child.stderr.take();
+        let waiter = {
+            let shared = Arc::clone(&shared);
+            spawn_thread("overtime-adapter-waiter", move || {
+                let status = child.wait();
+                note_exit(&shared, status)
+            })
+        };
+        *process.waiter.lock().unwrap_or_else(|e| e.into_inner()) = Some(waiter?);
+        let mut threads = Vec::new();
+        if let Some(stdout) = stdout {
+            let shared = Arc::clone(&shared);
+            threads.push(spawn_thread("overtime-adapter-stdout", move || {
+                read_stdout(&shared, stdout)
+            })?);
+        }
+        if let Some(stderr) = stderr {
+            let shared = Arc::clone(&shared);
+            let passthrough = options.stderr_passthrough;
+            threads.push(spawn_thread("overtime-adapter-stderr", move || {
+                read_stderr(&shared, stderr, passthrough)
+            })?);
+        }
+        *process.threads.lock().unwrap_or_else(|e| e.into_inner()) = threads;
+        Ok(process)
+    }
+
+    fn handshake(&self, options: &ProcessOptions, warm_up_n_jobs: usize) -> Result<Hello, String> {
+        let label = &self.shared.label;
+        self.send(&ToAdapter::Hello {
+            protocol: wire::PROTOCOL_VERSION,
+            warm_up_n_jobs,
+        })
+        .map_err(|e| {
+            format!(
+                "{label}: cannot send the hello: {e}{}",
+                self.shared.stderr_tail()
+            )
+        })?;
+        let deadline = Instant::now() + options.handshake_timeout;
+        let inner = self.shared.lock();
+        let (inner, ready) = self.shared.wait_until(inner, Some(deadline), |i| {
+            i.hello.is_some() || i.failure.is_some()
+        });
+        if let Some(f) = &inner.failure {
+            return Err(f.clone());
+        }
+        let Some(hello) = inner.hello.clone().filter(|_| ready) else {
+            drop(inner);
+            return Err(format!(
+                "{label} sent no hello within {} (its warm-up included): is it an overtime \
+                 adapter (specs/protocol.md)?{}",
+                Ms(options.handshake_timeout),
+                self.shared.stderr_tail()
+            ));
+        };
+        drop(inner);
+        let alignment = self.align_clocks(options, deadline)?;
+        self.shared.lock().alignment = Some(alignment);
+        Ok(hello)
+    }
+
+    /// Exchanges `clock_samples` clock messages and keeps the one with the shortest round trip.
+    fn align_clocks(
+        &self,
+        options: &ProcessOptions,
+        deadline: Instant,
+    ) -> Result<Alignment, String> {
+        let label = &self.shared.label;
+        let mut best: Option<Alignment> = None;
+        for seq in 0..u64::from(options.clock_samples.max(1)) {
+            let sent = Instant::now();
+            self.shared.lock().clock_asked.insert(seq, sent);
+            self.send(&ToAdapter::Clock { seq })
+                .map_err(|e| format!("{label}: cannot send a clock request: {e}"))?;
+            let inner = self.shared.lock();
+            let (inner, ready) = self.shared.wait_until(inner, Some(deadline), |i| {
+                i.clock_replies.contains_key(&seq) || i.failure.is_some()
+            });
+            if let Some(f) = &inner.failure {
+                return Err(f.clone());
+            }
+            let Some(&(adapter_ns, arrival)) = inner.clock_replies.get(&seq).filter(|_| ready)
+            else {
+                return Err(format!(
+                    "{label} did not answer clock request {seq} in time{}",
+                    self.shared.stderr_tail()
+                ));
+            };
+            let half = arrival.saturating_duration_since(sent) / 2;
+            if best.is_none_or(|b| half < b.uncertainty) {
+                best = Some(Alignment {
+                    harness_at: sent + half,
+                    adapter_ns,
+                    uncertainty: half,
+                });
+            }
+        }
+        best.ok_or_else(|| format!("{label}: no clock sample"))
+    }
+
+    fn send(&self, message: &ToAdapter<'_>) -> io::Result<()> {
+        let mut line = serde_json::to_string(message).map_err(io::Error::other)?;
+        line.push('\n');
+        let mut stdin = self.stdin.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(stdin) = stdin.as_mut() else {
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "stdin already closed",
+            ));
+        };
+        stdin.write_all(line.as_bytes())?;
+        stdin.flush()
+    }
+
+    fn teardown(&self) -> Result<(), String> {
+        if self.torn_down.swap(true, Ordering::AcqRel) {
+            return Ok(());
+        }
+        let label = self.shared.label.clone();
+        let mut problems = Vec::new();
+        let healthy = {
+            let mut inner = self.shared.lock();
+            inner.closing = true;
+            inner.failure.is_none() && !inner.eof && inner.exit.is_none()
+        };
+        if healthy {
+            // The write happens on its own thread: an adapter that stopped reading its stdin
+            // must not block teardown. The kill below ends the write either way.
+            let stdin = Arc::clone(&self.stdin);
+            let line = serde_json::to_string(&ToAdapter::Release).unwrap_or_default() + "\n";
+            let writer = thread::Builder::new()
+                .name("overtime-adapter-release".into())
+                .spawn(move || {
+                    let mut stdin = stdin.lock().unwrap_or_else(|e| e.into_inner());
+                    if let Some(s) = stdin.as_mut() {
+                        let _ = s.write_all(line.as_bytes());
+                        let _ = s.flush();
+                    }
+                });
+            let deadline = Instant::now() + self.release_timeout;
+            let inner = self.shared.lock();
+            let (_inner, released) = self.shared.wait_until(inner, Some(deadline), |i| {
+                i.released || i.eof || i.exit.is_some()
+            });
+            if writer.is_err() || !released {
+                problems.push(format!(
+                    "{label} did not acknowledge the release within {}",
+                    Ms(self.release_timeout)
+                ));
+            }
+        }
+        if let Err(e) = group::kill(self.pgid) {
+            problems.push(format!(
+                "{label}: cannot kill process group {}: {e}",
+                self.pgid
+            ));
+        }
+        if let Some(waiter) = self.waiter.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = waiter.join();
+        }
+        if let Err(e) = group::reap(self.pgid, REAP_LIMIT) {
+            problems.push(format!("{label}: {e}"));
+        }
+        self.stdin.lock().unwrap_or_else(|e| e.into_inner()).take();
+        // The readers end at EOF, once every process holding the pipes is gone.
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
+        let deadline = Instant::now() + Duration::from_secs(1);
+        for t in threads {
+            while !t.is_finished() && Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(1));
+            }
+            if t.is_finished() {
+                let _ = t.join();
+            } else {
+                problems.push(format!(
+                    "{label}: its output is still open after the kill (a process outside its \
+                     group holds it)"
+                ));
+            }
+        }
+        // Wake anyone still waiting on a call: the process is gone.
+        let mut inner = self.shared.lock();
+        for call in inner.calls.values_mut().filter(|c| !c.done) {
+            call.fail(&format!("{label} was torn down before the call was done"));
+        }
+        self.shared.changed.notify_all();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("; "))
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.teardown();
+    }
+}
+
+fn spawn_thread(
+    name: &str,
+    body: impl FnOnce() + Send + 'static,
+) -> Result<JoinHandle<()>, String> {
+    thread::Builder::new()
+        .name(name.into())
+        .spawn(body)
+        .map_err(|e| format!("overtime cannot start a thread ({name}): {e}"))
+}
+
+fn describe(status: &io::Result<ExitStatus>) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match status {
+        Ok(s) => match (s.code(), s.signal()) {
+            (Some(code), _) => format!("exit code {code}"),
+            (None, Some(signal)) => format!("killed by signal {signal}"),
+            _ => s.to_string(),
+        },
+        Err(e) => format!("exit status unknown: {e}"),
+    }
+}
+
+/// The waiter: notes the exit; an exit whose stdout stays open is a failure of its own.
+fn note_exit(shared: &Shared, status: io::Result<ExitStatus>) {
+    let text = describe(&status);
+    let mut inner = shared.lock();
+    inner.exit = Some(text.clone());
+    shared.changed.notify_all();
+    let deadline = Some(Instant::now() + EXIT_SETTLE);
+    let (mut inner, eof) = shared.wait_until(inner, deadline, |i| i.eof || i.closing);
+    if !eof {
+        let message = format!(
+            "{} exited ({text}) but its stdout is still open: a process it started holds it",
+            shared.label
+        );
+        shared.fail(&mut inner, message);
+    }
+}
+
+/// One line of the adapter's stdout, read with a bound on its length.
+enum LineRead {
+    Line,
+    /// End of output after a partial line (no newline).
+    Partial,
+    Eof,
+    TooLong,
+}
+
+fn read_line(reader: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> io::Result<LineRead> {
+    buf.clear();
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok(if buf.is_empty() {
+                LineRead::Eof
+            } else {
+                LineRead::Partial
+            });
+        }
+        let (take, newline) = match available.iter().position(|&b| b == b'\n') {
+            Some(i) => (i, true),
+            None => (available.len(), false),
+        };
+        if buf.len() + take > max {
+            let keep = max.saturating_sub(buf.len()).min(take);
+            buf.extend_from_slice(&available[..keep]);
+            return Ok(LineRead::TooLong);
+        }
+        buf.extend_from_slice(&available[..take]);
+        reader.consume(take + usize::from(newline));
+        if newline {
+            return Ok(LineRead::Line);
+        }
+    }
+}
+
+/// Quotes the start of a line for an error message.
+fn snippet(bytes: &[u8]) -> String {
+    const SHOWN: usize = 120;
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(SHOWN * 4)]);
+    let mut shown: String = text.chars().take(SHOWN).collect();
+    if text.chars().count() > SHOWN || bytes.len() > SHOWN * 4 {
+        shown.push('…');
+    }
+    shown
+}
+
+fn read_stdout(shared: &Shared, stdout: impl Read) {
+    let mut reader = BufReader::with_capacity(64 * 1024, stdout);
+    let mut buf = Vec::with_capacity(1024);
+    let mut line_no: u64 = 0;
+    loop {
+        let read = read_line(&mut reader, &mut buf, MAX_LINE);
+        let arrival = Instant::now();
+        let problem = match read {
+            Ok(LineRead::Line) => {
+                line_no += 1;
+                match on_line(shared, line_no, &buf, arrival) {
+                    Ok(()) => continue,
+                    Err(why) => format!(
+                        "{}: protocol error on line {line_no} `{}`: {why}",
+                        shared.label,
+                        snippet(&buf)
+                    ),
+                }
+            }
+            Ok(LineRead::Partial) => format!(
+                "{}: protocol error on line {}: `{}` ends without a newline: the adapter stopped \
+                 in the middle of a line (truncated output)",
+                shared.label,
+                line_no + 1,
+                snippet(&buf)
+            ),
+            Ok(LineRead::TooLong) => format!(
+                "{}: protocol error on line {}: longer than {MAX_LINE} bytes (it starts `{}`); \
+                 protocol lines are short JSON objects",
+                shared.label,
+                line_no + 1,
+                snippet(&buf)
+            ),
+            Ok(LineRead::Eof) => {
+                on_eof(shared);
+                return;
+            }
+            Err(e) => format!("{}: cannot read its stdout: {e}", shared.label),
+        };
+        let mut inner = shared.lock();
+        shared.fail(&mut inner, problem);
+        drop(inner);
+        // Keep draining, so that an adapter still writing never blocks on a full pipe.
+        let _ = io::copy(&mut reader, &mut io::sink());
+        on_eof(shared);
+        return;
+    }
+}
+
+fn on_eof(shared: &Shared) {
+    let mut inner = shared.lock();
+    inner.eof = true;
+    shared.changed.notify_all();
+    if inner.closing || inner.failure.is_some() {
+        return;
+    }
+    let deadline = Some(Instant::now() + EXIT_SETTLE);
+    let (mut inner, _) = shared.wait_until(inner, deadline, |i| i.exit.is_some() || i.closing);
+    let status = inner.exit.clone().unwrap_or_else(|| "still running".into());
+    let when = match inner.calls.values().find(|c| !c.done) {
+        Some(c) => format!("while call {} was running", c.id),
+        None if inner.hello.is_none() => "before its hello".into(),
+        None => "between calls, before the release".into(),
+    };
+    let message = format!(
+        "{} closed its stdout ({status}) {when}: an adapter serves until the harness releases it",
+        shared.label
+    );
+    shared.fail(&mut inner, message);
+}
+
+fn read_stderr(shared: &Shared, stderr: impl Read, passthrough: bool) {
+    let mut reader = BufReader::new(stderr);
+    let mut buf = Vec::new();
+    loop {
+        match read_line(&mut reader, &mut buf, STDERR_LINE) {
+            Ok(LineRead::Eof) | Err(_) => return,
+            Ok(read) => {
+                if matches!(read, LineRead::TooLong) {
+                    // Skip the rest of the long line.
+                    let mut rest = Vec::new();
+                    let _ = reader.read_until(b'\n', &mut rest);
+                }
+                let line = String::from_utf8_lossy(&buf).into_owned();
+                if passthrough {
+                    eprintln!("[adapter] {line}");
+                }
+                let mut tail = shared.stderr.lock().unwrap_or_else(|e| e.into_inner());
+                if tail.len() == STDERR_TAIL {
+                    tail.pop_front();
+                }
+                tail.push_back(line);
+                if matches!(read, LineRead::Partial) {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Checks one line and applies it; `Err` is the reason it breaks the protocol.
+fn on_line(shared: &Shared, line_no: u64, bytes: &[u8], arrival: Instant) -> Result<(), String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8 ({e})"))?;
+    let message = wire::parse(text)?;
+    let mut inner = shared.lock();
+    let inner = &mut *inner;
+    let result = apply(inner, line_no, message, arrival);
+    shared.changed.notify_all();
+    result
+}
+
+fn apply(
+    inner: &mut Inner,
+    line_no: u64,
+    message: FromAdapter,
+    arrival: Instant,
+) -> Result<(), String> {
+    let (call, at_ns, step) = match message {
+        FromAdapter::Hello {
+            protocol,
+            executor,
+            modes,
+            unsupported,
+            contract,
+        } => {
+            if inner.hello.is_some() {
+                return Err("a second hello".into());
+            }
+            if protocol != wire::PROTOCOL_VERSION {
+                return Err(format!(
+                    "the adapter speaks protocol {protocol}; this overtime speaks protocol {}",
+                    wire::PROTOCOL_VERSION
+                ));
+            }
+            if modes.is_empty() {
+                return Err("the hello declares no mode".into());
+            }
+            if let Some(u) = unsupported.iter().find(|u| modes.contains(&u.mode)) {
+                return Err(format!(
+                    "mode {} is declared both supported and unsupported",
+                    u.mode
+                ));
+            }
+            inner.hello = Some(Hello {
+                profile: Profile {
+                    name: executor.profile_name(),
+                    modes,
+                    contract,
+                },
+                executor,
+                unsupported,
+            });
+            return Ok(());
+        }
+        FromAdapter::Clock { seq, now_ns } => {
+            if !inner.clock_asked.contains_key(&seq) {
+                return Err(format!(
+                    "a clock reply for request {seq}, which was never sent"
+                ));
+            }
+            if inner.clock_replies.insert(seq, (now_ns, arrival)).is_some() {
+                return Err(format!("a second clock reply for request {seq}"));
+            }
+            return Ok(());
+        }
+        FromAdapter::Released { .. } => {
+            if inner.released {
+                return Err("a second `released`".into());
+            }
+            inner.released = true;
+            return Ok(());
+        }
+        FromAdapter::Error { call, message } => {
+            let message = format!("the adapter reports: {message}");
+            let Some(id) = call else {
+                return Err(message);
+            };
+            let state = inner.calls.get_mut(&id).ok_or_else(|| {
+                format!("an error for call {id}, which was never sent: {message}")
+            })?;
+            if state.done {
+                return Err(format!(
+                    "an error for call {id}, which was already done: {message}"
+                ));
+            }
+            state.fail(&message);
+            return Ok(());
+        }
+        FromAdapter::TaskStarted { call, at_ns, task } => {
+            let (state, at) = locate(inner, call, at_ns, arrival)?;
+            return state.task_started(line_no, task, at_ns, at);
+        }
+        FromAdapter::TaskEnded {
+            call,
+            at_ns,
+            task,
+            end,
+        } => {
+            let (state, at) = locate(inner, call, at_ns, arrival)?;
+            return state.task_ended(line_no, task, end, at_ns, at);
+        }
+        FromAdapter::CallMade { call, at_ns } => (call, at_ns, Step::CallMade),
+        FromAdapter::CallReturned { call, at_ns } => (call, at_ns, Step::CallReturned),
+        FromAdapter::NextAsked { call, at_ns } => (call, at_ns, Step::NextAsked),
+        FromAdapter::Answered {
+            call,
+            at_ns,
+            answer,
+        } => (call, at_ns, Step::Answered(answer)),
+        FromAdapter::DropBegun { call, at_ns } => (call, at_ns, Step::DropBegun),
+        FromAdapter::DropReturned { call, at_ns } => (call, at_ns, Step::DropReturned),
+        FromAdapter::Done { call, at_ns } => (call, at_ns, Step::Done),
+    };
+    let (state, at) = locate(inner, call, at_ns, arrival)?;
+    if state.done {
+        return Err(format!(
+            "a consumer event for call {call}, which was already done"
+        ));
+    }
+    state.consumer_step(step, at_ns, at)
+}
+
+/// The call an event names, and the event's instant on the harness's clock, checked against
+/// when it arrived and when the call was sent.
+fn locate(
+    inner: &mut Inner,
+    call: u64,
+    at_ns: u64,
+    arrival: Instant,
+) -> Result<(&mut CallState, Instant), String> {
+    let alignment = inner
+        .alignment
+        .ok_or_else(|| "an event before the handshake was over".to_string())?;
+    let state = inner
+        .calls
+        .get_mut(&call)
+        .ok_or_else(|| format!("an event for call {call}, which was never sent"))?;
+    let at = alignment.to_harness(at_ns);
+    let slack = alignment.uncertainty + CLOCK_SLACK;
+    if at > arrival + slack {
+        return Err(format!(
+            "stamped {} after it arrived: `at_ns` must be read from the adapter's monotonic \
+             clock, the one its clock replies read",
+            Ms(at - arrival)
+        ));
+    }
+    if at + slack < state.sent_at {
+        return Err(format!(
+            "stamped {} before call {call} was sent",
+            Ms(state.sent_at - at)
+        ));
+    }
+    Ok((state, at))
+}

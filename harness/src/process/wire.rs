@@ -1,0 +1,259 @@
+//! The protocol's messages as they travel: one JSON object per line, each with a `type`
+//! (`specs/protocol.md` §3). Parsing is strict: an unknown type or field is an error, so an
+//! adapter written against another revision of the protocol fails loudly instead of being
+//! half understood.
+
+use crate::model::{opt_duration_ms, Contract, Mode};
+use crate::task::TaskSpec;
+use crate::trace::{Answer, Consumer, TaskEnd};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// The protocol version this harness speaks (`"protocol"` in both hellos).
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The longest line an adapter may send, without its newline. A call's events are short; a
+/// longer line is a runaway adapter, and reading it whole would cost unbounded memory.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// What the harness sends on the adapter's stdin.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToAdapter<'a> {
+    /// Opens the session. The adapter starts `warm_up_n_jobs` workers (if it keeps workers
+    /// between calls) before answering, so that start-up is not timed.
+    Hello {
+        protocol: u32,
+        warm_up_n_jobs: usize,
+    },
+    /// Asks for the adapter's monotonic clock, to align it with the harness's.
+    Clock { seq: u64 },
+    /// One call, to run and consume as `consumer` says.
+    Call {
+        call: u64,
+        tasks: &'a [TaskSpec],
+        n_jobs: usize,
+        #[serde(with = "opt_duration_ms")]
+        timeout_ms: Option<Duration>,
+        mode: Mode,
+        consumer: &'a Consumer,
+    },
+    /// Teardown: open the gate of every hung task, for good.
+    Release,
+}
+
+/// Who the executor is, from the adapter's hello.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecutorInfo {
+    /// The library (`joblib`, `concurrent.futures`).
+    pub name: String,
+    /// Its version, as the library reports it.
+    pub version: String,
+    /// The flavour under test (`loky`, `threads`), if the library has several.
+    #[serde(default)]
+    pub variant: Option<String>,
+}
+
+impl ExecutorInfo {
+    /// The profile name reports show: `name-version[-variant]`.
+    pub fn profile_name(&self) -> String {
+        match &self.variant {
+            Some(v) => format!("{}-{}-{v}", self.name, self.version),
+            None => format!("{}-{}", self.name, self.version),
+        }
+    }
+}
+
+/// A mode the adapter cannot run, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unsupported {
+    pub mode: Mode,
+    pub reason: String,
+}
+
+/// What the adapter sends on its stdout.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FromAdapter {
+    Hello {
+        protocol: u32,
+        executor: ExecutorInfo,
+        modes: Vec<Mode>,
+        #[serde(default)]
+        unsupported: Vec<Unsupported>,
+        contract: Contract,
+    },
+    Clock {
+        seq: u64,
+        now_ns: u64,
+    },
+    CallMade {
+        call: u64,
+        at_ns: u64,
+    },
+    CallReturned {
+        call: u64,
+        at_ns: u64,
+    },
+    TaskStarted {
+        call: u64,
+        at_ns: u64,
+        task: usize,
+    },
+    TaskEnded {
+        call: u64,
+        at_ns: u64,
+        task: usize,
+        end: TaskEnd,
+    },
+    NextAsked {
+        call: u64,
+        at_ns: u64,
+    },
+    Answered {
+        call: u64,
+        at_ns: u64,
+        answer: WireAnswer,
+    },
+    DropBegun {
+        call: u64,
+        at_ns: u64,
+    },
+    DropReturned {
+        call: u64,
+        at_ns: u64,
+    },
+    /// The adapter's consumer is finished with the call.
+    Done {
+        call: u64,
+        at_ns: u64,
+    },
+    /// The adapter's own failure, for one call or (without `call`) for the session.
+    Error {
+        #[serde(default)]
+        call: Option<u64>,
+        message: String,
+    },
+    /// The release at teardown is done.
+    Released {
+        at_ns: u64,
+    },
+}
+
+/// An answer on the wire (`"answer": {"kind": ...}`); the trace's [`Answer`] once checked.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum WireAnswer {
+    Item { task: usize },
+    TimedOut { task: usize },
+    Timeout,
+    TaskFailed { task: usize },
+    ExecutorError { message: String },
+    End,
+}
+
+impl WireAnswer {
+    /// The task the answer names, if any.
+    pub fn task(&self) -> Option<usize> {
+        match *self {
+            WireAnswer::Item { task }
+            | WireAnswer::TimedOut { task }
+            | WireAnswer::TaskFailed { task } => Some(task),
+            _ => None,
+        }
+    }
+
+    pub fn into_answer(self) -> Answer {
+        match self {
+            WireAnswer::Item { task } => Answer::Item { task },
+            WireAnswer::TimedOut { task } => Answer::TimedOut { task },
+            WireAnswer::Timeout => Answer::Timeout,
+            WireAnswer::TaskFailed { task } => Answer::TaskFailed { task },
+            WireAnswer::ExecutorError { message } => Answer::ExecutorError { message },
+            WireAnswer::End => Answer::End,
+        }
+    }
+}
+
+/// Parses one line. A hello in another protocol version is reported as such, not as the
+/// unknown fields it may well have.
+pub fn parse(line: &str) -> Result<FromAdapter, String> {
+    match serde_json::from_str::<FromAdapter>(line) {
+        Ok(message) => Ok(message),
+        Err(strict) => {
+            if let Ok(value) = serde_json::from_str::<serde_json::Value>(line) {
+                if value.get("type").and_then(|t| t.as_str()) == Some("hello") {
+                    let version = value.get("protocol").and_then(|p| p.as_u64());
+                    if version != Some(u64::from(PROTOCOL_VERSION)) {
+                        return Err(format!(
+                            "the adapter speaks protocol {}; this overtime speaks protocol \
+                             {PROTOCOL_VERSION}: update the adapter (specs/protocol.md)",
+                            version.map_or("(none given)".to_string(), |v| v.to_string())
+                        ));
+                    }
+                }
+                return Err(format!(
+                    "not a protocol message ({strict}); see specs/protocol.md §3"
+                ));
+            }
+            Err(format!("not valid JSON ({strict})"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_line_parses_into_its_message() {
+        let m = parse(
+            r#"{"type":"answered","call":3,"at_ns":17,"answer":{"kind":"task_failed","task":1}}"#,
+        );
+        assert_eq!(
+            m,
+            Ok(FromAdapter::Answered {
+                call: 3,
+                at_ns: 17,
+                answer: WireAnswer::TaskFailed { task: 1 }
+            })
+        );
+    }
+
+    #[test]
+    fn unknown_fields_and_types_are_refused() {
+        let extra = parse(r#"{"type":"done","call":1,"at_ns":5,"colour":"red"}"#);
+        assert!(extra.is_err_and(|e| e.contains("colour")));
+        let unknown = parse(r#"{"type":"finished","call":1}"#);
+        assert!(unknown.is_err_and(|e| e.contains("finished")));
+    }
+
+    #[test]
+    fn a_hello_in_another_version_names_both_versions() {
+        let e = parse(r#"{"type":"hello","protocol":2,"whatever":true}"#).unwrap_err();
+        assert!(e.contains("protocol 2") && e.contains("protocol 1"), "{e}");
+    }
+
+    #[test]
+    fn the_call_serializes_tasks_as_task_spec_does() {
+        let tasks = [
+            TaskSpec::Hang,
+            TaskSpec::Sleep {
+                ms: Duration::from_millis(5),
+            },
+        ];
+        let consumer = Consumer::default();
+        let line = serde_json::to_string(&ToAdapter::Call {
+            call: 1,
+            tasks: &tasks,
+            n_jobs: 2,
+            timeout_ms: Some(Duration::from_millis(100)),
+            mode: Mode::Unordered,
+            consumer: &consumer,
+        })
+        .unwrap_or_default();
+        assert!(line.starts_with(r#"{"type":"call","call":1,"tasks":[{"kind":"hang"},{"kind":"sleep","ms":5.0}],"n_jobs":2,"timeout_ms":100.0,"mode":"unordered","consumer":{"#), "{line}");
+    }
+}

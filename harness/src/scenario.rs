@@ -1,0 +1,479 @@
+//! Scenario files: one named [`Case`] per TOML file, as in `specs/scenarios/` and
+//! `specs/regressions/`. The format is the [`Case`] itself, serialized (durations in
+//! milliseconds; unknown keys are errors):
+//!
+//! ```toml
+//! name = "slow-head-of-line"          # must be the file's name, without `.toml`
+//! about = "the first task overruns while the others finish early"
+//! n_jobs = 2
+//! timeout = 100                       # ms; leave it out for a call without a timeout
+//! tasks = [
+//!     { kind = "sleep", ms = 300 },   # sleep | spin | fail | cooperative_sleep: `ms`
+//!     { kind = "hang" },              # hang | cooperative_hang: no `ms`
+//! ]
+//!
+//! [consumer]                          # optional; an eager consumer by default
+//! pause_ms = 30                       # before each pull after the first
+//! drop_after = 2                      # drop the iteration after this many items
+//! ```
+//!
+//! [`load`] reads and checks a file; every error names the file, the line and what is wrong
+//! ([`ScenarioError`]). [`to_toml`] prints a case in the same format, ready to save: a
+//! generated failure is printed that way, so it can be kept as a regression.
+
+use crate::catalogue::Case;
+use crate::task::TaskSpec;
+use crate::trace::Consumer;
+use serde::Deserialize;
+use std::fmt;
+use std::fs;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where the format is described, for error messages.
+const FORMAT_DOC: &str = "specs/scenarios/README.md";
+
+/// A scenario file that could not be read or is not a valid scenario.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioError {
+    pub file: PathBuf,
+    /// 1-based line of the problem, when it is at a place in the file.
+    pub line: Option<usize>,
+    /// 1-based column of the problem, when known.
+    pub column: Option<usize>,
+    /// What is wrong and, where it helps, how to fix it.
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+impl ScenarioError {
+    fn at(file: &Path, text: &str, offset: Option<usize>, message: String) -> ScenarioError {
+        let (line, column) = match offset {
+            Some(offset) => {
+                let (line, column) = line_and_column(text, offset);
+                (Some(line), Some(column))
+            }
+            None => (None, None),
+        };
+        ScenarioError {
+            file: file.to_path_buf(),
+            line,
+            column,
+            message,
+        }
+    }
+}
+
+/// The 1-based line and column of byte `offset` in `text`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..floor_char_boundary(text, offset)];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+fn floor_char_boundary(text: &str, offset: usize) -> usize {
+    let mut at = offset.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// The byte offset of the top-level `key = ...` line, for errors about a key's value.
+fn key_offset(text: &str, key: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('[') {
+            return None;
+        }
+        if let Some(rest) = trimmed.strip_prefix(key) {
+            if rest.trim_start().starts_with('=') {
+                return Some(offset + (line.len() - trimmed.len()));
+            }
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// Parses the scenario in `text`, read from `file` (named in errors; its name without
+/// `.toml` must be the scenario's `name`).
+pub fn parse(text: &str, file: &Path) -> Result<Case, ScenarioError> {
+    let case: Case = toml::from_str(text).map_err(|e| {
+        let (offset, message) = match (e.span(), task_error(text)) {
+            // serde reads a task whole (its `kind` decides the rest), so toml can only point
+            // at the whole `tasks` array: read the tasks one by one to find the bad one.
+            (Some(span), Some((tasks, at, message))) if tasks.contains(&span.start) => {
+                (Some(at), message)
+            }
+            (span, _) => (span.map(|s| s.start), e.message().trim_end().to_string()),
+        };
+        let message = format!("{message} (the format is described in {FORMAT_DOC})");
+        ScenarioError::at(file, text, offset, message)
+    })?;
+    check(&case, text, file)?;
+    Ok(case)
+}
+
+/// The first task of `text` that is not a valid task: the span of the `tasks` value, the
+/// offset of the task, and what is wrong with it.
+fn task_error(text: &str) -> Option<(Range<usize>, usize, String)> {
+    let doc = toml::de::DeTable::parse(text).ok()?;
+    let (_, tasks) = doc.get_ref().iter().find(|(k, _)| k.get_ref() == "tasks")?;
+    let items = tasks.get_ref().as_array()?;
+    items.iter().enumerate().find_map(|(i, item)| {
+        let error = TaskSpec::deserialize(toml::de::ValueDeserializer::from(item.clone())).err()?;
+        let at = error.span().map_or(item.span().start, |s| s.start);
+        Some((
+            tasks.span(),
+            at,
+            format!("task {i}: {}", error.message().trim_end()),
+        ))
+    })
+}
+
+/// A key of a task that its kind does not have (serde lets `{ kind = "hang", ms = 5 }` pass:
+/// a task without fields ignores the rest): the offset of the key and what is wrong.
+fn extra_task_key(text: &str, tasks: &[TaskSpec]) -> Option<(usize, String)> {
+    let doc = toml::de::DeTable::parse(text).ok()?;
+    let (_, value) = doc.get_ref().iter().find(|(k, _)| k.get_ref() == "tasks")?;
+    let items = value.get_ref().as_array()?;
+    items
+        .iter()
+        .zip(tasks)
+        .enumerate()
+        .find_map(|(i, (item, task))| {
+            let written = item.get_ref().as_table()?;
+            let known = match toml::Value::try_from(task) {
+                Ok(toml::Value::Table(t)) => t,
+                _ => return None,
+            };
+            let (key, _) = written
+                .iter()
+                .find(|(k, _)| !known.contains_key(k.get_ref().as_ref()))?;
+            let kind = known.get("kind").and_then(|k| k.as_str()).unwrap_or("?");
+            let expected: Vec<&str> = known.keys().map(String::as_str).collect();
+            Some((
+                key.span().start,
+                format!(
+                    "task {i}: a `{kind}` task has no `{}` (its keys: {}); remove it",
+                    key.get_ref(),
+                    expected.join(", ")
+                ),
+            ))
+        })
+}
+
+/// What serde cannot say about a scenario: no task has a key its kind lacks, its name matches
+/// its file, and it can run.
+fn check(case: &Case, text: &str, file: &Path) -> Result<(), ScenarioError> {
+    if let Some((at, message)) = extra_task_key(text, &case.tasks) {
+        let message = format!("{message} (the format is described in {FORMAT_DOC})");
+        return Err(ScenarioError::at(file, text, Some(at), message));
+    }
+    let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    if case.name != stem {
+        return Err(ScenarioError::at(
+            file,
+            text,
+            key_offset(text, "name"),
+            format!(
+                "name = {:?}, but the file is {stem}.toml: a scenario's name is its file's name \
+                 (rename the file or change the name)",
+                case.name
+            ),
+        ));
+    }
+    if case.n_jobs == 0 {
+        return Err(ScenarioError::at(
+            file,
+            text,
+            key_offset(text, "n_jobs"),
+            "n_jobs = 0: a call needs at least one worker (write n_jobs = 1 or more)".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads and parses the scenario file at `path`.
+pub fn load(path: &Path) -> Result<Case, ScenarioError> {
+    let text = fs::read_to_string(path).map_err(|e| ScenarioError {
+        file: path.to_path_buf(),
+        line: None,
+        column: None,
+        message: format!("cannot read the scenario file: {e}"),
+    })?;
+    parse(&text, path)
+}
+
+/// The scenario files of `dir` (every `*.toml`, sorted by name); a directory that does not
+/// exist has none.
+pub fn files(dir: &Path) -> Result<Vec<PathBuf>, ScenarioError> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(ScenarioError {
+                file: dir.to_path_buf(),
+                line: None,
+                column: None,
+                message: format!("cannot list the scenario directory: {e}"),
+            })
+        }
+    };
+    let mut paths = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| ScenarioError {
+            file: dir.to_path_buf(),
+            line: None,
+            column: None,
+            message: format!("cannot list the scenario directory: {e}"),
+        })?;
+        let path = entry.path();
+        if path.extension().is_some_and(|x| x == "toml") {
+            paths.push(path);
+        }
+    }
+    paths.sort();
+    Ok(paths)
+}
+
+/// `case` as a scenario file: the keys of the format, defaults left out, one task a line.
+/// [`parse`] reads it back to the same case.
+pub fn to_toml(case: &Case) -> String {
+    let mut out = String::new();
+    out.push_str(&format!("name = {}\n", string(&case.name)));
+    if !case.about.is_empty() {
+        out.push_str(&format!("about = {}\n", string(&case.about)));
+    }
+    out.push_str(&format!("n_jobs = {}\n", case.n_jobs));
+    if let Some(timeout) = case.timeout {
+        out.push_str(&format!("timeout = {}\n", ms(timeout)));
+    }
+    if case.follow_up {
+        out.push_str("follow_up = true\n");
+    }
+    if case.tasks.is_empty() {
+        out.push_str("tasks = []\n");
+    } else {
+        out.push_str("tasks = [\n");
+        for task in &case.tasks {
+            let value = toml::Value::try_from(task).unwrap_or_else(|e| {
+                // TaskSpec is plain data with string keys: serializing it cannot fail.
+                toml::Value::String(format!("unprintable task: {e}"))
+            });
+            out.push_str(&format!("    {},\n", inline(&value)));
+        }
+        out.push_str("]\n");
+    }
+    let consumer = non_default_keys(&case.consumer);
+    if !consumer.is_empty() {
+        out.push_str("\n[consumer]\n");
+        for (key, value) in consumer {
+            out.push_str(&format!("{key} = {}\n", inline(&value)));
+        }
+    }
+    out
+}
+
+/// The consumer's keys whose values differ from an eager consumer's.
+fn non_default_keys(consumer: &Consumer) -> Vec<(String, toml::Value)> {
+    let table = |c: &Consumer| match toml::Value::try_from(c) {
+        Ok(toml::Value::Table(t)) => t,
+        _ => toml::Table::new(),
+    };
+    let default = table(&Consumer::default());
+    table(consumer)
+        .into_iter()
+        .filter(|(key, value)| default.get(key) != Some(value))
+        .collect()
+}
+
+/// A value on one line. Every float of the format is a duration in milliseconds, printed
+/// exactly to the nanosecond (`0.000001` is 1 ns) so that it reads back to the same duration.
+fn inline(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(s) => string(s),
+        toml::Value::Float(f) if f.is_finite() && *f >= 0.0 => {
+            ms(Duration::from_secs_f64(*f / 1e3))
+        }
+        toml::Value::Table(table) => {
+            // `kind` first: it says what the rest means.
+            let mut keys: Vec<&String> = table.keys().collect();
+            keys.sort_by_key(|k| (k.as_str() != "kind", k.as_str()));
+            let fields: Vec<String> = keys
+                .into_iter()
+                .map(|k| format!("{k} = {}", inline(&table[k])))
+                .collect();
+            format!("{{ {} }}", fields.join(", "))
+        }
+        toml::Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(inline).collect();
+            format!("[{}]", items.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+fn string(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+/// Milliseconds, exact to the nanosecond, without trailing zeros: `100`, `99.999`, `0.000001`.
+fn ms(d: Duration) -> String {
+    let ns = d.as_nanos();
+    let (whole, frac) = (ns / 1_000_000, ns % 1_000_000);
+    if frac == 0 {
+        whole.to_string()
+    } else {
+        let frac = format!("{frac:06}");
+        format!("{whole}.{}", frac.trim_end_matches('0'))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::catalogue;
+
+    fn file(name: &str) -> PathBuf {
+        PathBuf::from(format!("specs/scenarios/{name}.toml"))
+    }
+
+    #[test]
+    fn every_catalogue_case_prints_and_reads_back_unchanged() {
+        for case in catalogue() {
+            let text = to_toml(&case);
+            let back = parse(&text, &file(&case.name));
+            assert_eq!(back.as_ref(), Ok(&case), "{text}");
+        }
+    }
+
+    #[test]
+    fn durations_print_exactly_to_the_nanosecond() {
+        assert_eq!(ms(Duration::from_millis(100)), "100");
+        assert_eq!(ms(Duration::from_nanos(99_999_999)), "99.999999");
+        assert_eq!(ms(Duration::from_nanos(100_000_001)), "100.000001");
+        assert_eq!(ms(Duration::from_micros(1500)), "1.5");
+        assert_eq!(ms(Duration::ZERO), "0");
+    }
+
+    #[test]
+    fn a_printed_case_reads_as_a_person_would_write_it() {
+        let case = Case {
+            name: "two".into(),
+            about: "a \"quoted\" word".into(),
+            tasks: vec![
+                TaskSpec::Sleep {
+                    ms: Duration::from_nanos(99_999_999),
+                },
+                TaskSpec::Hang,
+            ],
+            n_jobs: 2,
+            timeout: Some(Duration::from_millis(100)),
+            consumer: Consumer {
+                drop_after: Some(1),
+                ..Consumer::default()
+            },
+            follow_up: false,
+        };
+        let text = to_toml(&case);
+        assert_eq!(
+            text,
+            "name = \"two\"\nabout = 'a \"quoted\" word'\nn_jobs = 2\ntimeout = 100\ntasks = [\n    \
+             { kind = \"sleep\", ms = 99.999999 },\n    { kind = \"hang\" },\n]\n\n[consumer]\n\
+             drop_after = 1\n"
+        );
+        assert_eq!(parse(&text, &file("two")), Ok(case));
+    }
+
+    #[test]
+    fn an_unknown_key_names_the_file_and_its_line() {
+        let text = "name = \"bad\"\nn_jobs = 2\ntimeout = 100\ntasks = [\n    { kind = \"sleep\", ms = 5 },\n    { kind = \"sleep\", msec = 5 },\n]\n";
+        let err = parse(text, &file("bad")).expect_err("msec is not a key");
+        assert_eq!(err.line, Some(6), "{err}");
+        let shown = err.to_string();
+        assert!(shown.starts_with("specs/scenarios/bad.toml:6:"), "{shown}");
+        assert!(shown.contains("msec"), "{shown}");
+    }
+
+    #[test]
+    fn a_key_the_task_kind_does_not_have_names_its_line() {
+        let text = "name = \"bad\"\nn_jobs = 1\ntasks = [\n  { kind = \"sleep\", ms = 5 },\n  { kind = \"hang\", ms = 5 },\n]\n";
+        let err = parse(text, &file("bad")).expect_err("a hang has no ms");
+        assert_eq!((err.line, err.column), (Some(5), Some(20)), "{err}");
+        assert!(
+            err.to_string()
+                .contains("task 1: a `hang` task has no `ms`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_toml_syntax_error_names_its_line() {
+        let text = "name = \"bad\"\nn_jobs = 2\ntimeout = = 100\ntasks = []\n";
+        let err = parse(text, &file("bad")).expect_err("not TOML");
+        assert_eq!(err.line, Some(3), "{err}");
+    }
+
+    #[test]
+    fn a_missing_key_says_which() {
+        let text = "name = \"bad\"\ntasks = []\n";
+        let err = parse(text, &file("bad")).expect_err("n_jobs is required");
+        assert!(err.to_string().contains("n_jobs"), "{err}");
+        assert!(
+            err.to_string().starts_with("specs/scenarios/bad.toml"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_negative_duration_names_its_line() {
+        let text = "name = \"bad\"\nn_jobs = 1\ntasks = [\n  { kind = \"sleep\", ms = -5 },\n]\n";
+        let err = parse(text, &file("bad")).expect_err("negative");
+        assert_eq!(err.line, Some(4), "{err}");
+        assert!(err.to_string().contains(">= 0"), "{err}");
+    }
+
+    #[test]
+    fn a_name_that_is_not_the_file_name_points_at_the_name() {
+        let text = "# a comment\nname = \"other\"\nn_jobs = 1\ntasks = []\n";
+        let err = parse(text, &file("bad")).expect_err("name mismatch");
+        assert_eq!((err.line, err.column), (Some(2), Some(1)), "{err}");
+        assert!(err.to_string().contains("rename"), "{err}");
+    }
+
+    #[test]
+    fn zero_workers_is_an_error_at_its_line() {
+        let text = "name = \"bad\"\nn_jobs = 0\ntasks = []\n";
+        let err = parse(text, &file("bad")).expect_err("no worker");
+        assert_eq!(err.line, Some(2), "{err}");
+    }
+
+    #[test]
+    fn a_missing_file_names_it() {
+        let err = load(Path::new("no/such/dir/x.toml")).expect_err("missing");
+        assert!(
+            err.to_string()
+                .starts_with("no/such/dir/x.toml: cannot read"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,250 @@
+//! The reference core with one defect: a [`Machine`] that wraps [`Core`] and gets one thing
+//! wrong, so each mutant is the real logic with one realistic timeout bug. The shipped core has
+//! no defect switch; every defect lives here, at the machine's interface.
+
+use crate::Mutant;
+use overtime_harness::{Mode, TimeoutClock};
+use overtime_reference::core::{
+    AfterTask, Answer, Core, CoreConfig, Dispatch, Poll, Slot, TaskResult, Tick,
+};
+use overtime_reference::machine::Machine;
+use std::collections::HashSet;
+use std::time::Duration;
+
+/// How often the `polls-coarsely` mutant looks at its deadlines.
+pub const COARSE_POLL: Duration = Duration::from_millis(50);
+
+/// The core, carrying `defect`.
+pub struct Defective {
+    core: Core,
+    defect: Mutant,
+    mode: Mode,
+    timeout: Option<Duration>,
+    /// `checks-after-completion`: the only instant the core is told about.
+    last_finish: Tick,
+    /// `wrong-start-instant`: the instant of the consumer's first poll.
+    first_poll: Option<Tick>,
+    /// When each task started and ended (as the wrapper saw them).
+    started: Vec<Option<Tick>>,
+    finished: Vec<Option<Tick>>,
+    /// `error-swallowed`: failed tasks whose failure was turned into a missing slot.
+    swallowed: HashSet<usize>,
+    /// `dispatch-after-abort`: tasks the core never dispatched that the wrapper ran anyway.
+    rogue: HashSet<usize>,
+    own_generation: u64,
+}
+
+impl Defective {
+    /// The core for `config`, with the defect's changes to the configuration applied.
+    pub fn new(defect: Mutant, mut config: CoreConfig) -> Defective {
+        let mode = config.mode;
+        match defect {
+            // joblib #1586: in unordered mode no clock runs on the pending tasks.
+            Mutant::UnorderedNeverTimesOut if mode == Mode::Unordered => config.timeout = None,
+            // Ordered mode built on the completion-order path.
+            Mutant::OrderedOutOfOrder if mode == Mode::Ordered => config.mode = Mode::Unordered,
+            // Sizes its pool from n_jobs, plus one "for the consumer".
+            Mutant::ExceedsNJobs => config.n_jobs += 1,
+            _ => {}
+        }
+        let n = config.n_tasks;
+        Defective {
+            timeout: config.timeout,
+            core: Core::new(config),
+            defect,
+            mode,
+            last_finish: Tick::ZERO,
+            first_poll: None,
+            started: vec![None; n],
+            finished: vec![None; n],
+            swallowed: HashSet::new(),
+            rogue: HashSet::new(),
+            own_generation: 0,
+        }
+    }
+
+    /// The instant the core is told about, for an input that may fire timers.
+    fn checking_now(&mut self, now: Tick) -> Tick {
+        match self.defect {
+            Mutant::ChecksAfterCompletion => self.last_finish,
+            Mutant::PollsCoarsely => quantize_down(now),
+            Mutant::Premature => Tick(now.0.saturating_mul(2)),
+            Mutant::WrongStartInstant => {
+                Tick(now.0.saturating_sub(self.first_poll.unwrap_or(now).0))
+            }
+            _ => now,
+        }
+    }
+
+    /// The instant the core is told about for a task event (a start or a finish).
+    fn task_now(&mut self, now: Tick) -> Tick {
+        match self.defect {
+            // The task events are exact; only the consumer's deadline check is coarse.
+            Mutant::PollsCoarsely => now,
+            _ => self.checking_now(now),
+        }
+    }
+
+    /// Whether an item delivered at `now` is one the defect loses: it was still buffered when
+    /// a timeout fired (it completed by then), and the timeout handler reset the buffer.
+    fn loses(&self, task: usize, now: Tick) -> bool {
+        if self.defect != Mutant::LosesRacingResult {
+            return false;
+        }
+        let Some(timeout) = self.timeout else {
+            return false;
+        };
+        let fired = (0..self.started.len())
+            .filter_map(|i| {
+                let due = self.started[i]?.plus(timeout);
+                let overran = self.finished[i].is_none_or(|end| end > due);
+                (overran && due <= now).then_some(due)
+            })
+            .min();
+        fired
+            .zip(self.finished[task])
+            .is_some_and(|(fired, end)| end <= fired)
+    }
+}
+
+fn quantize_down(t: Tick) -> Tick {
+    let grid = Tick::from_duration(COARSE_POLL).0;
+    Tick(t.0 / grid * grid)
+}
+
+fn quantize_up(t: Tick) -> Tick {
+    let grid = Tick::from_duration(COARSE_POLL).0;
+    Tick(t.0.div_ceil(grid) * grid)
+}
+
+impl Machine for Defective {
+    fn generation(&self) -> u64 {
+        self.core.generation().wrapping_add(self.own_generation)
+    }
+
+    fn next_task(&mut self, now: Tick) -> Dispatch {
+        let core_now = self.task_now(now);
+        match self.core.next_task(core_now) {
+            Dispatch::Run(i) => {
+                self.started[i] = Some(now);
+                Dispatch::Run(i)
+            }
+            Dispatch::Exit if self.defect == Mutant::DispatchAfterAbort => {
+                // The abort only stops the consumer; the queue keeps feeding the workers.
+                match (0..self.started.len()).find(|&i| self.started[i].is_none()) {
+                    Some(i) => {
+                        self.started[i] = Some(now);
+                        self.rogue.insert(i);
+                        Dispatch::Run(i)
+                    }
+                    None => Dispatch::Exit,
+                }
+            }
+            other => other,
+        }
+    }
+
+    fn task_finished(&mut self, index: usize, result: TaskResult, now: Tick) -> AfterTask {
+        if let Some(slot) = self.finished.get_mut(index) {
+            *slot = Some(now);
+        }
+        if self.rogue.contains(&index) {
+            return AfterTask::NextTask;
+        }
+        self.last_finish = self.last_finish.max(now);
+        let result = match (self.defect, result) {
+            // The failure is caught, logged and forgotten: the task counts as done, its slot
+            // is skipped.
+            (Mutant::ErrorSwallowed, TaskResult::Failed { .. }) if self.mode == Mode::Unordered => {
+                self.swallowed.insert(index);
+                TaskResult::Returned
+            }
+            (_, result) => result,
+        };
+        let core_now = self.task_now(now);
+        match self.core.task_finished(index, result, core_now) {
+            // The worker keeps going as long as the queue is not empty.
+            AfterTask::Exit
+                if self.defect == Mutant::DispatchAfterAbort
+                    && self.started.iter().any(Option::is_none) =>
+            {
+                AfterTask::NextTask
+            }
+            after => after,
+        }
+    }
+
+    fn poll(&mut self, now: Tick) -> Poll {
+        if self.first_poll.is_none() {
+            self.first_poll = Some(now);
+        }
+        loop {
+            let core_now = self.checking_now(now);
+            let answer = match self.core.poll(core_now) {
+                Poll::Ready(answer) => answer,
+                Poll::Pending => return Poll::Pending,
+            };
+            match answer {
+                Answer::Slot(Slot::Item(task)) => {
+                    if self.loses(task, now) || self.swallowed.contains(&task) {
+                        // Lost: the timeout handler reset the result buffer, or the task's
+                        // failure was swallowed and its slot skipped.
+                        self.own_generation += 1;
+                        continue;
+                    }
+                    return Poll::Ready(Answer::Slot(Slot::Item(task)));
+                }
+                Answer::List(mut slots) => {
+                    slots.retain(|slot| !matches!(*slot, Slot::Item(t) if self.loses(t, now)));
+                    return Poll::Ready(Answer::List(slots));
+                }
+                other => return Poll::Ready(other),
+            }
+        }
+    }
+
+    fn on_time(&mut self, now: Tick) {
+        let core_now = self.checking_now(now);
+        self.core.on_time(core_now)
+    }
+
+    fn drop_iteration(&mut self, now: Tick) {
+        let core_now = self.task_now(now);
+        self.core.drop_iteration(core_now)
+    }
+
+    fn next_deadline(&self) -> Option<Tick> {
+        let due = self.core.next_deadline()?;
+        match self.defect {
+            // Nobody wakes up for a deadline: only a completing task looks at the clock.
+            Mutant::ChecksAfterCompletion => None,
+            Mutant::PollsCoarsely => Some(quantize_up(due)),
+            Mutant::Premature => Some(Tick(due.0.div_ceil(2))),
+            Mutant::WrongStartInstant => Some(due.plus(Duration::from_nanos(
+                self.first_poll.unwrap_or(Tick::ZERO).0,
+            ))),
+            _ => Some(due),
+        }
+    }
+
+    fn timers_finished(&self) -> bool {
+        self.defect == Mutant::ChecksAfterCompletion || self.core.timers_finished()
+    }
+
+    fn take_stop_requests(&mut self) -> Vec<usize> {
+        self.core.take_stop_requests()
+    }
+
+    fn take_spawn_requests(&mut self) -> usize {
+        self.core.take_spawn_requests()
+    }
+}
+
+/// The clock a mutant built on the core declares; `wrong-start-instant` is about the Overall
+/// clock, `loses-racing-result` about PerTask; the rest keep joblib's documented contract.
+pub fn declared_clock(defect: Mutant) -> TimeoutClock {
+    match defect {
+        Mutant::WrongStartInstant => TimeoutClock::Overall,
+        _ => TimeoutClock::TaskRuntime,
+    }
+}

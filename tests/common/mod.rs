@@ -1,0 +1,105 @@
+//! Shared by the root tests (and the throughput example): judging the reference executor in
+//! simulated and real time, and rendering traces and verdicts as text.
+
+// Each test binary uses part of this module.
+#![allow(dead_code)]
+
+use overtime::harness::runner::{run_case, RunConfig};
+use overtime::harness::strategies::{judged, near_tie, GeneratedCall, Judged, Levels};
+use overtime::harness::{Executor, Property};
+use overtime::reference::simulated::{self, SimExecutor, SimRun};
+use std::sync::Arc;
+
+/// `run`'s verdicts as a [`Judged`], every property counting (MUST and SHOULD).
+pub fn judged_all(run: &SimRun) -> Judged {
+    judged(&run.verdicts, Levels::All)
+}
+
+/// Runs `call` on `executor` in real time (the runner, with its watchdog) and judges every
+/// property; a run with a near tie at ε, or one the harness itself was late for, is skipped.
+pub fn judge_threaded(
+    executor: &Arc<dyn Executor>,
+    call: &GeneratedCall,
+    config: &RunConfig,
+) -> Judged {
+    let run = run_case(executor, &call.case, call.mode, config);
+    if let Some(tie) = near_tie(&run.trace, config.epsilon) {
+        return Judged::Skip(tie);
+    }
+    judged(&run.verdicts, Levels::All)
+}
+
+/// Simulates `call` on `executor` and judges it with [`judged_all`].
+pub fn judge_simulated<E: SimExecutor>(executor: &E, call: &GeneratedCall) -> Judged {
+    judged_all(&simulated::run_case(executor, &call.case, call.mode))
+}
+
+/// The failures of `run`, one line each.
+pub fn failures(run: &SimRun) -> Vec<(Property, String)> {
+    run.verdicts
+        .iter()
+        .filter(|(_, v)| v.is_fail())
+        .map(|(p, v)| (*p, v.evidence.clone()))
+        .collect()
+}
+
+/// A stamp in milliseconds, exact to the nanosecond: `100 ms`, `100.001 ms`.
+pub fn exact_ms(at: overtime::harness::Stamp) -> String {
+    let (whole, frac) = (at.0 / 1_000_000, at.0 % 1_000_000);
+    if frac == 0 {
+        format!("{whole} ms")
+    } else {
+        format!("{whole}.{} ms", format!("{frac:06}").trim_end_matches('0'))
+    }
+}
+
+/// A trace as text, one event a line, stamps exact, for people and snapshots:
+/// `  100.001 ms  answered timeout`.
+pub fn render_trace(trace: &overtime::harness::Trace) -> String {
+    use overtime::harness::{Answer, Event};
+    let mut out = String::new();
+    for e in &trace.events {
+        let what = match &e.event {
+            Event::CallMade => "call_made".to_string(),
+            Event::CallReturned => "call_returned".to_string(),
+            Event::TaskStarted { task } => format!("task_started {task}"),
+            Event::TaskEnded { task, end } => format!("task_ended {task} {end:?}").to_lowercase(),
+            Event::NextAsked => "next_asked".to_string(),
+            Event::Answered(answer) => match answer {
+                Answer::Item { task } => format!("answered item {task}"),
+                Answer::TimedOut { task } => format!("answered timed_out {task}"),
+                Answer::Timeout => "answered timeout".to_string(),
+                Answer::TaskFailed { task } => format!("answered task_failed {task}"),
+                Answer::ExecutorError { message } => format!("answered executor_error {message:?}"),
+                Answer::End => "answered end".to_string(),
+            },
+            Event::DropBegun => "drop_begun".to_string(),
+            Event::DropReturned => "drop_returned".to_string(),
+            Event::WatchdogFired => "watchdog_fired".to_string(),
+        };
+        out.push_str(&format!("{:>14}  {what}\n", exact_ms(e.at)));
+    }
+    if let Some(follow) = &trace.follow_up {
+        out.push_str("  follow-up call:\n");
+        out.push_str(&render_trace(follow));
+    }
+    out
+}
+
+/// The verdicts as text, one property a line: `P01 liveness  pass  timeout due 100 ms, …`.
+pub fn render_verdicts(run: &SimRun) -> String {
+    let mut out = String::new();
+    for (property, verdict) in &run.verdicts {
+        out.push_str(
+            format!(
+                "{:<26} {:<14} {}",
+                property.label(),
+                verdict.verdict.as_str(),
+                verdict.evidence
+            )
+            .trim_end(),
+        );
+        out.push('\n');
+    }
+    out
+}
