@@ -2,25 +2,12 @@
 //! every mode, in real time at the default ε (20 ms), with the runner's watchdog; then on a
 //! few generated workloads per clock.
 
-use overtime::harness::conformance::{run_suite, SuiteOptions};
-use overtime::harness::properties::{Property, VerdictKind};
 use overtime::harness::{Executor, Mode, TimeoutClock};
 use overtime_rayon::RayonExecutor;
 use rstest::rstest;
 use std::sync::Arc;
 
 mod common;
-
-/// Whether a property must have been exercised (judged pass) by the catalogue in this mode;
-/// the others may be not applicable, but never fail.
-fn must_be_exercised(property: Property, mode: Mode) -> bool {
-    match property {
-        Property::PartialResults | Property::CompletionOrder => mode == Mode::Unordered,
-        // A List call hands everything back at once: there is no iteration to drop.
-        Property::DropReturns => mode != Mode::List,
-        _ => true,
-    }
-}
 
 #[rstest]
 fn rayon_conforms(
@@ -32,30 +19,7 @@ fn rayon_conforms(
     )]
     clock: TimeoutClock,
 ) {
-    let executor: Arc<dyn Executor> = Arc::new(RayonExecutor::new(clock));
-    let options = SuiteOptions {
-        modes: vec![mode],
-        ..SuiteOptions::default()
-    };
-    let result = run_suite(&executor, &options, |_| {});
-    let mut problems = Vec::new();
-    for property in Property::ALL {
-        let Some(r) = result.result(mode, property) else {
-            problems.push(format!("{}: no verdict", property.label()));
-            continue;
-        };
-        match r.verdict {
-            VerdictKind::Pass => {}
-            VerdictKind::NotApplicable if !must_be_exercised(property, mode) => {}
-            other => problems.push(format!("{}: {:?}: {}", property.label(), other, r.evidence)),
-        }
-    }
-    assert!(
-        problems.is_empty(),
-        "{} in {mode} mode:\n  {}",
-        result.profile.name,
-        problems.join("\n  ")
-    );
+    common::assert_conforms(Arc::new(RayonExecutor::new(clock)), mode);
 }
 
 /// Generated workloads in real time against each clock of the rayon executor, as

@@ -9,7 +9,8 @@
 use crate::Subject;
 use overtime_harness::conformance::timeout_lateness;
 use overtime_harness::runner::consume;
-use overtime_harness::{Call, CallShape, Consumer, Gate, Mode, Recorder, Task, TaskSpec, Trace};
+use overtime_harness::task::instrument;
+use overtime_harness::{Call, CallShape, Consumer, Gate, Mode, Recorder, TaskSpec, Trace};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -23,13 +24,8 @@ pub fn sample(subject: Subject, mode: Mode, timeout: Duration) -> Option<Duratio
     let recorder = Recorder::new();
     let gate = Gate::new();
     let specs = vec![TaskSpec::Hang; 2];
-    let tasks = specs
-        .iter()
-        .enumerate()
-        .map(|(i, spec)| Task::new(i, spec.clone(), recorder.clone(), gate.clone()))
-        .collect();
     let call = Call {
-        tasks,
+        tasks: instrument(&specs, &recorder, &gate),
         n_jobs: 2,
         timeout: Some(timeout),
         mode,

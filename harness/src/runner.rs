@@ -10,7 +10,7 @@ use crate::catalogue::Case;
 use crate::executor::{Call, CallError, Executor, Outcome, SelfConsumed, Slot};
 use crate::model::{CallShape, Mode};
 use crate::properties::{judge, Property, Verdict};
-use crate::task::{Gate, Task, TaskSpec};
+use crate::task::{instrument, Gate, TaskSpec};
 use crate::trace::{Answer, Consumer, Event, Ms, Recorder, Trace};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
@@ -161,14 +161,8 @@ fn run_call(
     gate: &Gate,
 ) -> Trace {
     let recorder = Recorder::new();
-    let tasks: Vec<Task> = case
-        .tasks
-        .iter()
-        .enumerate()
-        .map(|(i, spec)| Task::new(i, spec.clone(), recorder.clone(), gate.clone()))
-        .collect();
     let call = Call {
-        tasks,
+        tasks: instrument(&case.tasks, &recorder, gate),
         n_jobs: case.n_jobs,
         timeout: case.timeout,
         mode,

@@ -160,6 +160,15 @@ pub struct Task {
     gate: Gate,
 }
 
+/// The tasks of a call made of `specs`, each stamping on `recorder` and hanging on `gate`.
+pub fn instrument(specs: &[TaskSpec], recorder: &Recorder, gate: &Gate) -> Vec<Task> {
+    specs
+        .iter()
+        .enumerate()
+        .map(|(i, spec)| Task::new(i, spec.clone(), recorder.clone(), gate.clone()))
+        .collect()
+}
+
 impl Task {
     pub fn new(index: usize, spec: TaskSpec, recorder: Recorder, gate: Gate) -> Task {
         Task {

@@ -4,9 +4,12 @@
 // Each test binary uses part of this module.
 #![allow(dead_code)]
 
+use overtime::harness::conformance::{run_suite, SuiteOptions};
+use overtime::harness::properties::VerdictKind;
 use overtime::harness::runner::{run_case, RunConfig};
 use overtime::harness::strategies::{judged, near_tie, GeneratedCall, Judged, Levels};
 use overtime::harness::{Executor, Property};
+use overtime::harness::{Mode, OnTimeout};
 use overtime::reference::simulated::{self, SimExecutor, SimRun};
 use std::sync::Arc;
 
@@ -102,4 +105,45 @@ pub fn render_verdicts(run: &SimRun) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Whether the catalogue must exercise `property` (judge it pass) in `mode` under
+/// `on_timeout`; the others may be not applicable, but never fail.
+pub fn must_be_exercised(property: Property, mode: Mode, on_timeout: OnTimeout) -> bool {
+    match property {
+        Property::PartialResults => mode == Mode::Unordered && on_timeout == OnTimeout::Abort,
+        Property::CompletionOrder => mode == Mode::Unordered,
+        // A List call hands everything back at once: there is no iteration to drop.
+        Property::DropReturns => mode != Mode::List,
+        _ => true,
+    }
+}
+
+/// Runs the catalogue on `executor` in `mode` (real time, default ε) and panics listing every
+/// property that failed, was inconclusive, or was not exercised where it must be.
+pub fn assert_conforms(executor: Arc<dyn Executor>, mode: Mode) {
+    let options = SuiteOptions {
+        modes: vec![mode],
+        ..SuiteOptions::default()
+    };
+    let result = run_suite(&executor, &options, |_| {});
+    let on_timeout = result.profile.contract.on_timeout;
+    let mut problems = Vec::new();
+    for property in Property::ALL {
+        let Some(r) = result.result(mode, property) else {
+            problems.push(format!("{}: no verdict", property.label()));
+            continue;
+        };
+        match r.verdict {
+            VerdictKind::Pass => {}
+            VerdictKind::NotApplicable if !must_be_exercised(property, mode, on_timeout) => {}
+            other => problems.push(format!("{}: {:?}: {}", property.label(), other, r.evidence)),
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} in {mode} mode:\n  {}",
+        result.profile.name,
+        problems.join("\n  ")
+    );
 }
