@@ -210,16 +210,22 @@ fn a_slow_consumer_pauses_before_each_pull_after_the_first() {
 }
 
 #[test]
-fn recording_stops_five_ms_after_the_consumer() {
-    // The consumer drops at 10 ms; task 1 ends at 14 ms (recorded), task 2 at 16 ms (not).
-    let mut c = case(vec![sleep(10), sleep(14), sleep(16)], 3);
+fn recording_stops_the_settle_time_after_the_consumer() {
+    // T = 100 ms, so recording goes on for max(0.4T, 20 ms) = 40 ms after the consumer is done
+    // (the runner's rule at ε = 0). The consumer drops at 10 ms; task 1 ends at 49 ms
+    // (recorded), task 2 at 51 ms (not).
+    assert_eq!(
+        overtime_harness::runner::settle_time(Duration::ZERO, Some(T)),
+        Duration::from_millis(40)
+    );
+    let mut c = case(vec![sleep(10), sleep(49), sleep(51)], 3);
     c.consumer.drop_after = Some(1);
     let run = run_case(&ReferenceExecutor::default(), &c, Mode::Unordered);
     let last = run.trace.events.last().map(|e| (e.at, e.event.clone()));
     assert_eq!(
         last,
         Some((
-            ms(14),
+            ms(49),
             Event::TaskEnded {
                 task: 1,
                 end: TaskEnd::Returned
