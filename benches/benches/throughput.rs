@@ -50,15 +50,21 @@ macro_rules! per_mode {
 }
 
 per_mode!(noop_100k, 100_000, Work::Noop);
+per_mode!(indexed_noop_100k, 100_000, Work::IndexedNoop);
 per_mode!(spin_1us_10k, 10_000, Work::Spin(Duration::from_micros(1)));
 
-/// The baseline: `par_iter().map().collect()` on a prebuilt pool of `N_JOBS` threads.
-#[divan::bench(args = [100_000, 10_000], sample_count = 10, sample_size = 1)]
-fn par_iter_baseline(bencher: divan::Bencher, n: usize) {
-    let work = if n == 100_000 {
-        Work::Noop
-    } else {
-        Work::Spin(Duration::from_micros(1))
+/// The baseline: `par_iter().map().collect()` on a prebuilt pool of `N_JOBS` threads, for each
+/// workload above.
+#[divan::bench(
+    args = ["noop_100k", "indexed_noop_100k", "spin_1us_10k"],
+    sample_count = 10,
+    sample_size = 1
+)]
+fn par_iter_baseline(bencher: divan::Bencher, workload: &str) {
+    let (n, work) = match workload {
+        "noop_100k" => (100_000, Work::Noop),
+        "indexed_noop_100k" => (100_000, Work::IndexedNoop),
+        _ => (10_000, Work::Spin(Duration::from_micros(1))),
     };
     let Ok(pool) = rayon::ThreadPoolBuilder::new().num_threads(N_JOBS).build() else {
         eprintln!("could not build a rayon pool of {N_JOBS} threads");

@@ -118,6 +118,10 @@ fn quantize_up(t: Tick) -> Tick {
 }
 
 impl Machine for Defective {
+    fn config(&self) -> &CoreConfig {
+        self.core.config()
+    }
+
     fn generation(&self) -> u64 {
         self.core.generation().wrapping_add(self.own_generation)
     }

@@ -19,7 +19,8 @@
 //!
 //! # Semantics
 //!
-//! - **Dispatch**: tasks start in input order, never more than `n_jobs` at once. The lazy modes
+//! - **Dispatch**: tasks are handed out in input order, never more than `n_jobs` running at
+//!   once (a batch, see Costs, is one worker running its tasks one after another). The lazy modes
 //!   keep at most `window` tasks dispatched but not yet delivered (joblib's `pre_dispatch`;
 //!   a task marked timed out counts until its marker is delivered). List has no window.
 //! - **Clocks** (`T` = the timeout; without one there are no timers at all):
@@ -50,9 +51,23 @@
 //!   the instant of its deadline is delivered. A finish processed after an abort is discarded,
 //!   even at the same tick (a failure and a result at one tick: whichever is reported first).
 //! - Several timers due by `now` fire in due order; equal due times in task index order.
+//!
+//! # Costs
+//!
+//! - **Memory.** List mode keeps a state per task (its answer holds every slot anyway). The
+//!   lazy modes keep a state only for the *live* tasks — dispatched or marked, and not yet
+//!   delivered — so their memory is bounded by the window plus the abandoned tasks, whatever
+//!   the number of tasks: a task not yet reached is implied by the dispatch frontier, a
+//!   delivered one by its absence, and `Overall`'s mass marking of the tasks never started is
+//!   one instant, not one marker each.
+//! - **Batches.** A List-mode call with no timeout has no timers, so when each task starts is
+//!   not part of its semantics: [`Core::next_batch`] hands a worker a run of consecutive tasks
+//!   (guided self-scheduling: a share of what is left, shrinking towards the end) to run one
+//!   after another and report at once ([`Core::batch_finished`]): one input per run instead of
+//!   two per task. Every other call dispatches one task at a time.
 
 use overtime_harness::{Contract, Mode, OnTimeout, TimeoutClock};
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 use std::time::Duration;
 
@@ -130,6 +145,9 @@ impl CoreConfig {
 pub enum Dispatch {
     /// Run task `index`; the core has recorded that it started at `now`.
     Run(usize),
+    /// Run the `len` tasks from `first` one after another, unless asked to stop; report them
+    /// with [`Core::batch_finished`]. Only [`Core::next_batch`] hands out batches.
+    Batch { first: usize, len: usize },
     /// Nothing to run now (window full or all jobs busy); ask again after the state changes or
     /// at [`Core::next_deadline`].
     Wait,
@@ -209,7 +227,7 @@ pub enum Poll {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Exec {
     NotStarted,
-    Running { started: Tick },
+    Running,
     Ended,
 }
 
@@ -218,20 +236,137 @@ enum Exec {
 enum Held {
     /// Nothing yet: the task has not finished and was not marked.
     Open,
-    /// A result or a marker, available since `at`, not yet delivered.
-    Ready {
-        slot: Slot,
-        at: Tick,
-    },
+    /// A result or a marker, not yet delivered.
+    Ready(SlotKind),
     Delivered,
     /// Nothing, ever: the task failed, or finished after the abort or the drop.
     Void,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SlotKind {
+    Item,
+    TimedOut,
+}
+
+impl SlotKind {
+    fn of(slot: Slot) -> SlotKind {
+        match slot {
+            Slot::Item(_) => SlotKind::Item,
+            Slot::TimedOut(_) => SlotKind::TimedOut,
+        }
+    }
+
+    fn slot(self, task: usize) -> Slot {
+        match self {
+            SlotKind::Item => Slot::Item(task),
+            SlotKind::TimedOut => Slot::TimedOut(task),
+        }
+    }
+}
+
+/// A task's state, in 16 bytes: List mode keeps one per task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct TaskState {
     exec: Exec,
     held: Held,
+    /// The one instant the state needs: while the task runs with its slot open, when it
+    /// started (its `TaskRuntime` timer, its place among the running); while its slot is
+    /// ready, since when (List mode's `ResultWait` waits). Otherwise zero.
+    tick: Tick,
+}
+
+// List mode's memory per task depends on it.
+const _: () = assert!(std::mem::size_of::<TaskState>() == 16);
+
+impl TaskState {
+    /// A task not reached yet.
+    const UNSTARTED: TaskState = TaskState {
+        exec: Exec::NotStarted,
+        held: Held::Open,
+        tick: Tick::ZERO,
+    };
+    /// A task the consumer is done with: delivered, or void.
+    const SETTLED: TaskState = TaskState {
+        exec: Exec::Ended,
+        held: Held::Delivered,
+        tick: Tick::ZERO,
+    };
+
+    fn running(started: Tick) -> TaskState {
+        TaskState {
+            exec: Exec::Running,
+            held: Held::Open,
+            tick: started,
+        }
+    }
+
+    fn ended(held: Held, tick: Tick) -> TaskState {
+        TaskState {
+            exec: Exec::Ended,
+            held,
+            tick,
+        }
+    }
+
+    fn settled(self) -> bool {
+        matches!(self.held, Held::Delivered | Held::Void)
+    }
+
+    /// The slot ready for task `task`, and since when.
+    fn ready(self, task: usize) -> Option<(Slot, Tick)> {
+        match self.held {
+            Held::Ready(kind) => Some((kind.slot(task), self.tick)),
+            _ => None,
+        }
+    }
+}
+
+/// The states of the tasks below the dispatch frontier (see the module's costs).
+#[derive(Debug, Clone)]
+enum Table {
+    /// Every task's state, by index: List mode.
+    Dense(Vec<TaskState>),
+    /// Only the live tasks; a task below the frontier that is not here is settled.
+    Live(BTreeMap<usize, TaskState>),
+}
+
+impl Table {
+    fn get(&self, i: usize) -> TaskState {
+        match self {
+            Table::Dense(tasks) => tasks.get(i).copied().unwrap_or(TaskState::SETTLED),
+            Table::Live(live) => live.get(&i).copied().unwrap_or(TaskState::SETTLED),
+        }
+    }
+
+    fn set(&mut self, i: usize, state: TaskState) {
+        match self {
+            Table::Dense(tasks) => {
+                if let Some(task) = tasks.get_mut(i) {
+                    *task = state;
+                }
+            }
+            Table::Live(live) if state.settled() => {
+                live.remove(&i);
+            }
+            Table::Live(live) => {
+                live.insert(i, state);
+            }
+        }
+    }
+
+    /// The tasks below `frontier` whose slot is still open, in index order.
+    fn open_below(&self, frontier: usize) -> Vec<usize> {
+        let open = |(i, t): (usize, &TaskState)| (t.held == Held::Open).then_some(i);
+        match self {
+            Table::Dense(tasks) => tasks[..frontier.min(tasks.len())]
+                .iter()
+                .enumerate()
+                .filter_map(open)
+                .collect(),
+            Table::Live(live) => live.iter().map(|(&i, t)| (i, t)).filter_map(open).collect(),
+        }
+    }
 }
 
 /// A timer of the declared clock.
@@ -249,18 +384,24 @@ enum Ties {
     Hold,
 }
 
-/// The state machine of one call. Cheap: O(n_tasks) memory; each input costs O(log n_tasks),
-/// plus O(n_tasks) for an `Overall` firing and for building the List answer.
+/// The state machine of one call. Memory: O(n_tasks) in List mode, O(window + abandoned
+/// tasks) in the lazy modes; each input costs O(log live tasks), plus O(n_tasks) for building
+/// the List answer and, in List mode, for an `Overall` firing.
 #[derive(Debug, Clone)]
 pub struct Core {
     config: CoreConfig,
-    tasks: Vec<TaskState>,
+    /// The states of the tasks below `next_start`.
+    table: Table,
     /// The latest `now` seen; inputs with an earlier `now` are taken to happen at this one.
     now: Tick,
     /// Running tasks that count towards `n_jobs` (not abandoned), by start then index.
     running: BTreeSet<(Tick, usize)>,
-    /// No task below this index can still start.
+    /// The dispatch frontier: every task from here on has not started and is open, unless
+    /// `rest_marked` says they were all marked.
     next_start: usize,
+    /// `Overall` under `PerTask`: when every task from `next_start` on was marked timed out
+    /// (they never start; the lazy modes deliver their markers from `next_start` upwards).
+    rest_marked: Option<Tick>,
     /// Lazy modes: dispatched tasks not yet delivered.
     window_used: usize,
     /// Tasks whose slot is still `Open`.
@@ -280,7 +421,10 @@ pub struct Core {
     spawn_requests: usize,
     /// Running tasks abandoned by the timer being fired (replacements not yet requested).
     newly_abandoned: usize,
+    /// Batches handed out and not yet reported: first task → length.
+    batches: BTreeMap<usize, usize>,
     generation: u64,
+    answer_generation: u64,
 }
 
 impl Core {
@@ -291,16 +435,14 @@ impl Core {
         config.window = config.window.max(1);
         let n = config.n_tasks;
         Core {
-            tasks: vec![
-                TaskState {
-                    exec: Exec::NotStarted,
-                    held: Held::Open,
-                };
-                n
-            ],
+            table: match config.mode {
+                Mode::List => Table::Dense(vec![TaskState::UNSTARTED; n]),
+                Mode::Ordered | Mode::Unordered => Table::Live(BTreeMap::new()),
+            },
             now: Tick::ZERO,
             running: BTreeSet::new(),
             next_start: 0,
+            rest_marked: None,
             window_used: 0,
             unresolved: n,
             ready: VecDeque::new(),
@@ -314,7 +456,9 @@ impl Core {
             stop_requests: Vec::new(),
             spawn_requests: config.n_jobs.min(n),
             newly_abandoned: 0,
+            batches: BTreeMap::new(),
             generation: 0,
+            answer_generation: 0,
             config,
         }
     }
@@ -341,6 +485,15 @@ impl Core {
         self.generation
     }
 
+    /// A counter that changes whenever the consumer's next [`Core::poll`] may answer
+    /// differently because of something other than the consumer itself: a slot became
+    /// deliverable (Unordered: any; Ordered: the awaited one; List: the last one), an abort, a
+    /// drop. A driver wakes a waiting consumer when it changed, and only then. It moves only
+    /// when [`Core::generation`] moves too.
+    pub fn answer_generation(&self) -> u64 {
+        self.answer_generation
+    }
+
     /// A worker asks for work at `now` (timers due by `now` fire first).
     pub fn next_task(&mut self, now: Tick) -> Dispatch {
         let now = self.advance(now, Ties::Fire);
@@ -355,41 +508,135 @@ impl Core {
         {
             return Dispatch::Wait;
         }
-        self.tasks[index].exec = Exec::Running { started: now };
+        self.next_start = index + 1;
+        self.table.set(index, TaskState::running(now));
         self.running.insert((now, index));
         self.window_used += 1;
-        self.next_start = index + 1;
         self.bump();
         Dispatch::Run(index)
+    }
+
+    /// Like [`Core::next_task`], but a List-mode call with no timeout may hand out a
+    /// [`Dispatch::Batch`]: the next `len` tasks, `len` = what is left ÷ (2 × `n_jobs`), at
+    /// least 1. The batch's first task counts as running from `now`; the others are reserved
+    /// for the worker (no other worker gets them) and start, as far as the core knows, when the
+    /// one before them ends. Every other call gets what [`Core::next_task`] gives.
+    pub fn next_batch(&mut self, now: Tick) -> Dispatch {
+        if self.config.mode != Mode::List || self.config.timeout.is_some() {
+            return self.next_task(now);
+        }
+        let dispatch = self.next_task(now);
+        let Dispatch::Run(first) = dispatch else {
+            return dispatch;
+        };
+        let left = self.config.n_tasks - first;
+        let len = (left / (2 * self.config.n_jobs)).clamp(1, left);
+        if len == 1 {
+            return dispatch;
+        }
+        self.next_start = first + len;
+        self.batches.insert(first, len);
+        Dispatch::Batch { first, len }
+    }
+
+    /// A worker's report on the [`Dispatch::Batch`] from `first`, at `now`: the first
+    /// `returned` tasks returned, in order; then, if `failure` is set, the next one failed;
+    /// the worker ran none of the rest (it stops at a failure or a stop request). Each task is
+    /// taken to have ended at `now` (the call has no timers, so the instant is not part of its
+    /// semantics), and is handled as [`Core::task_finished`] would.
+    pub fn batch_finished(
+        &mut self,
+        first: usize,
+        returned: usize,
+        failure: Option<String>,
+        now: Tick,
+    ) -> AfterTask {
+        let first_result = match (returned, &failure) {
+            (0, Some(message)) => TaskResult::Failed {
+                message: message.clone(),
+            },
+            (0, None) => TaskResult::Failed {
+                message: "the worker reported nothing for this task".into(),
+            },
+            _ => TaskResult::Returned,
+        };
+        // The rest of the batch was reserved for this worker: a report cannot claim more.
+        let reserved = self.batches.remove(&first).unwrap_or(1);
+        let after = self.task_finished(first, first_result, now);
+        if after == AfterTask::Exit || returned == 0 {
+            return after;
+        }
+        let ended = first + returned.min(reserved);
+        // Batches exist only in List mode: a result is ready at once, and the list's cursor
+        // moves once for the whole batch.
+        let mut index = first + 1;
+        while index < ended {
+            self.unresolved -= 1;
+            self.table
+                .set(index, TaskState::ended(Held::Ready(SlotKind::Item), now));
+            index += 1;
+        }
+        self.bump();
+        self.advance_list();
+        if returned > reserved {
+            // The report claimed tasks that were not this worker's.
+            return AfterTask::Exit;
+        }
+        match failure {
+            Some(message) if index < first + reserved => {
+                self.unresolved -= 1;
+                self.end(index, TaskResult::Failed { message }, now);
+                AfterTask::Exit
+            }
+            Some(_) => AfterTask::Exit,
+            None => after,
+        }
     }
 
     /// Task `index` (dispatched by [`Core::next_task`]) ended at `now`. Timers due strictly
     /// before `now` fire first; those due at `now` do not (a result at its deadline counts).
     pub fn task_finished(&mut self, index: usize, result: TaskResult, now: Tick) -> AfterTask {
         let now = self.advance(now, Ties::Hold);
-        let Some(task) = self.tasks.get_mut(index) else {
-            return AfterTask::Exit;
-        };
-        let Exec::Running { started } = task.exec else {
-            return AfterTask::Exit;
-        };
-        task.exec = Exec::Ended;
-        let abandoned = task.held != Held::Open;
-        self.bump();
-        if abandoned {
-            // Marked timed out and abandoned: its slot is settled, its worker replaced.
+        if index >= self.next_start {
             return AfterTask::Exit;
         }
-        self.running.remove(&(started, index));
-        self.unresolved -= 1;
-        if self.halted() {
-            self.tasks[index].held = Held::Void;
+        let mut task = self.table.get(index);
+        if task.exec != Exec::Running {
             return AfterTask::Exit;
+        }
+        if task.held != Held::Open {
+            // Marked timed out and abandoned: its slot is settled, its worker replaced, and
+            // nobody waits for it.
+            task.exec = Exec::Ended;
+            self.table.set(index, task);
+            return AfterTask::Exit;
+        }
+        self.running.remove(&(task.tick, index));
+        self.unresolved -= 1;
+        self.bump();
+        self.end(index, result, now);
+        if self.halted() {
+            AfterTask::Exit
+        } else {
+            AfterTask::NextTask
+        }
+    }
+
+    /// Task `index`, counted as resolved, ended at `now` with `result`.
+    fn end(&mut self, index: usize, result: TaskResult, now: Tick) {
+        let void = TaskState::ended(Held::Void, Tick::ZERO);
+        if self.halted() {
+            self.table.set(index, void);
+            return;
         }
         match result {
-            TaskResult::Returned => self.make_ready(index, Slot::Item(index), now),
+            TaskResult::Returned => {
+                self.table
+                    .set(index, TaskState::ended(Held::Open, Tick::ZERO));
+                self.make_ready(index, Slot::Item(index), now);
+            }
             TaskResult::Failed { message } => {
-                self.tasks[index].held = Held::Void;
+                self.table.set(index, void);
                 self.abort(
                     Failure::TaskFailed {
                         task: index,
@@ -398,11 +645,6 @@ impl Core {
                     now,
                 );
             }
-        }
-        if self.halted() {
-            AfterTask::Exit
-        } else {
-            AfterTask::NextTask
         }
     }
 
@@ -438,6 +680,23 @@ impl Core {
         self.stop_requests
             .extend(self.running.iter().map(|&(_, i)| i));
         self.bump();
+        self.bump_answer();
+    }
+
+    /// How many task states the core keeps: every task in List mode; the live ones in the lazy
+    /// modes (at most the window plus the tasks abandoned and not yet delivered).
+    pub fn kept_states(&self) -> usize {
+        match &self.table {
+            Table::Dense(tasks) => tasks.len(),
+            Table::Live(live) => live.len(),
+        }
+    }
+
+    /// True when the output of task `index`'s result is still to be handed to the consumer:
+    /// the core kept it for delivery. A driver stores an output only then, so results the
+    /// core discarded (late, or after the abort) take no memory.
+    pub fn awaits_output(&self, index: usize) -> bool {
+        index < self.next_start && self.table.get(index).held == Held::Ready(SlotKind::Item)
     }
 
     /// The earliest instant a timer is due, if any is armed; it may already have passed (when
@@ -470,6 +729,33 @@ impl Core {
 
     fn bump(&mut self) {
         self.generation = self.generation.wrapping_add(1);
+    }
+
+    fn bump_answer(&mut self) {
+        self.bump();
+        self.answer_generation = self.answer_generation.wrapping_add(1);
+    }
+
+    fn n_tasks(&self) -> usize {
+        self.config.n_tasks
+    }
+
+    /// Task `i`'s state, wherever it is kept.
+    fn task(&self, i: usize) -> TaskState {
+        if i >= self.n_tasks() {
+            return TaskState::SETTLED;
+        }
+        if i >= self.next_start {
+            return match self.rest_marked {
+                Some(at) => TaskState {
+                    exec: Exec::NotStarted,
+                    held: Held::Ready(SlotKind::TimedOut),
+                    tick: at,
+                },
+                None => TaskState::UNSTARTED,
+            };
+        }
+        self.table.get(i)
     }
 
     /// Moves time to `now` (never backwards) and fires the timers due by then.
@@ -513,19 +799,22 @@ impl Core {
     /// True when the consumer's current wait has nothing to deliver yet.
     fn awaiting(&self) -> bool {
         match self.config.mode {
-            Mode::List => self.cursor < self.tasks.len(),
-            Mode::Ordered => self
-                .tasks
-                .get(self.cursor)
-                .is_some_and(|t| t.held == Held::Open),
-            Mode::Unordered => self.ready.is_empty() && self.delivered < self.tasks.len(),
+            Mode::List => self.cursor < self.n_tasks(),
+            Mode::Ordered => {
+                self.cursor < self.n_tasks() && self.task(self.cursor).held == Held::Open
+            }
+            Mode::Unordered => {
+                self.ready.is_empty()
+                    && self.rest_marked.is_none()
+                    && self.delivered < self.n_tasks()
+            }
         }
     }
 
     /// The task the consumer's current wait is for (ResultWait).
-    fn awaited_task(&mut self) -> Option<usize> {
+    fn awaited_task(&self) -> Option<usize> {
         match self.config.mode {
-            Mode::List | Mode::Ordered => (self.cursor < self.tasks.len()).then_some(self.cursor),
+            Mode::List | Mode::Ordered => (self.cursor < self.n_tasks()).then_some(self.cursor),
             Mode::Unordered => match self.running.first() {
                 Some(&(_, i)) => Some(i),
                 None => self.first_unstarted(),
@@ -538,7 +827,12 @@ impl Core {
             OnTimeout::Abort => {
                 let task = match timer {
                     Timer::TaskRuntime(i) => Some(i),
-                    Timer::Overall => self.tasks.iter().position(|t| t.held == Held::Open),
+                    Timer::Overall => self
+                        .table
+                        .open_below(self.next_start)
+                        .first()
+                        .copied()
+                        .or_else(|| self.first_unstarted()),
                     Timer::ResultWait => self.awaited_task(),
                 };
                 self.abort(Failure::Timeout { task }, due);
@@ -546,14 +840,13 @@ impl Core {
             OnTimeout::PerTask => match timer {
                 Timer::TaskRuntime(i) => self.mark(i, due),
                 Timer::Overall => {
-                    for i in 0..self.tasks.len() {
-                        if self.tasks[i].held == Held::Open {
-                            self.mark(i, due);
-                        }
+                    for i in self.table.open_below(self.next_start) {
+                        self.mark(i, due);
                     }
+                    self.mark_rest(due);
                 }
                 Timer::ResultWait => match self.awaited_task() {
-                    Some(i) if self.tasks[i].held == Held::Open => self.mark(i, due),
+                    Some(i) if self.task(i).held == Held::Open => self.mark(i, due),
                     // Unreachable while `awaiting()` holds; dropping the wait keeps a stale
                     // timer from firing forever.
                     _ => self.wait_start = None,
@@ -569,27 +862,58 @@ impl Core {
         self.aborted = Some((at, failure));
         self.stop_requests
             .extend(self.running.iter().map(|&(_, i)| i));
-        self.bump();
+        self.bump_answer();
     }
 
     /// Settles task `i`'s slot as timed out at `at`; a running task is asked to stop and
     /// abandoned.
     fn mark(&mut self, i: usize, at: Tick) {
-        if let Exec::Running { started } = self.tasks[i].exec {
-            self.running.remove(&(started, i));
-            self.stop_requests.push(i);
-            self.newly_abandoned += 1;
+        let task = self.task(i);
+        match task.exec {
+            Exec::Running => {
+                self.running.remove(&(task.tick, i));
+                self.stop_requests.push(i);
+                self.newly_abandoned += 1;
+            }
+            Exec::NotStarted => {
+                // Only the first task not started is ever marked alone (the awaited slot, or
+                // Unordered's lowest task not started): it moves the frontier by one.
+                debug_assert_eq!(i, self.next_start, "a marked task skips the frontier");
+                self.next_start = self.next_start.max(i + 1);
+                self.table.set(i, task);
+            }
+            Exec::Ended => {}
         }
         self.unresolved -= 1;
         self.make_ready(i, Slot::TimedOut(i), at);
     }
 
+    /// `Overall` under `PerTask`: every task not started yet is marked at `at`, at once.
+    fn mark_rest(&mut self, at: Tick) {
+        let Some(first) = self.first_unstarted() else {
+            return;
+        };
+        self.unresolved -= self.n_tasks() - first;
+        self.rest_marked = Some(at);
+        self.bump_answer();
+        if self.config.mode == Mode::List {
+            self.advance_list();
+        }
+    }
+
     fn make_ready(&mut self, i: usize, slot: Slot, at: Tick) {
-        self.tasks[i].held = Held::Ready { slot, at };
+        let mut task = self.table.get(i);
+        task.held = Held::Ready(SlotKind::of(slot));
+        task.tick = at;
+        self.table.set(i, task);
         self.bump();
         match self.config.mode {
-            Mode::Unordered => self.ready.push_back(slot),
+            Mode::Unordered => {
+                self.ready.push_back(slot);
+                self.bump_answer();
+            }
             Mode::List => self.advance_list(),
+            Mode::Ordered if i == self.cursor => self.bump_answer(),
             Mode::Ordered => {}
         }
     }
@@ -598,29 +922,36 @@ impl Core {
     /// wait for the next slot starts when the previous one became available (or when the
     /// previous wait started, if later).
     fn advance_list(&mut self) {
-        while let Some(Held::Ready { at, .. }) = self.tasks.get(self.cursor).map(|t| t.held) {
+        while self.cursor < self.n_tasks() {
+            let Some((_, at)) = self.task(self.cursor).ready(self.cursor) else {
+                break;
+            };
             self.wait_start = Some(self.wait_start.map_or(at, |w| w.max(at)));
             self.cursor += 1;
+        }
+        if self.cursor == self.n_tasks() {
+            self.bump_answer();
         }
     }
 
     /// The lowest task that can still start, if any.
-    fn first_unstarted(&mut self) -> Option<usize> {
-        while let Some(t) = self.tasks.get(self.next_start) {
-            if t.exec == Exec::NotStarted && t.held == Held::Open {
-                return Some(self.next_start);
-            }
-            self.next_start += 1;
-        }
-        None
+    fn first_unstarted(&self) -> Option<usize> {
+        (self.rest_marked.is_none() && self.next_start < self.n_tasks()).then_some(self.next_start)
     }
 
     fn deliver(&mut self, slot: Slot) -> Poll {
-        let task = &mut self.tasks[slot.task()];
-        if task.exec != Exec::NotStarted {
-            self.window_used -= 1;
+        let i = slot.task();
+        if i >= self.next_start {
+            // A marker of the marked rest: never started, kept nowhere.
+            self.next_start = i + 1;
+        } else {
+            let mut task = self.table.get(i);
+            if task.exec != Exec::NotStarted {
+                self.window_used -= 1;
+            }
+            task.held = Held::Delivered;
+            self.table.set(i, task);
         }
-        task.held = Held::Delivered;
         self.delivered += 1;
         self.wait_start = None;
         self.bump();
@@ -649,29 +980,24 @@ impl Core {
         if let Some(failure) = self.failure() {
             return self.terminate(Answer::Failed(failure));
         }
-        if self.cursor < self.tasks.len() {
+        if self.cursor < self.n_tasks() {
             return Poll::Pending;
         }
-        let slots = self
-            .tasks
-            .iter()
-            .filter_map(|t| match t.held {
-                Held::Ready { slot, .. } => Some(slot),
-                _ => None,
-            })
+        let slots = (0..self.n_tasks())
+            .filter_map(|i| self.task(i).ready(i).map(|(slot, _)| slot))
             .collect();
         self.terminate(Answer::List(slots))
     }
 
     fn poll_ordered(&mut self, now: Tick) -> Poll {
-        if let Some(Held::Ready { slot, .. }) = self.tasks.get(self.cursor).map(|t| t.held) {
+        if let Some((slot, _)) = self.task(self.cursor).ready(self.cursor) {
             self.cursor += 1;
             return self.deliver(slot);
         }
         if let Some(failure) = self.failure() {
             return self.terminate(Answer::Failed(failure));
         }
-        if self.cursor >= self.tasks.len() {
+        if self.cursor >= self.n_tasks() {
             return self.terminate(Answer::End);
         }
         self.start_wait(now)
@@ -681,10 +1007,13 @@ impl Core {
         if let Some(slot) = self.ready.pop_front() {
             return self.deliver(slot);
         }
+        if self.rest_marked.is_some() && self.next_start < self.n_tasks() {
+            return self.deliver(Slot::TimedOut(self.next_start));
+        }
         if let Some(failure) = self.failure() {
             return self.terminate(Answer::Failed(failure));
         }
-        if self.delivered >= self.tasks.len() {
+        if self.delivered >= self.n_tasks() {
             return self.terminate(Answer::End);
         }
         self.start_wait(now)

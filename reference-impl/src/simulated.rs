@@ -410,6 +410,7 @@ impl<'a, M: Machine> Sim<'a, M> {
                     progress = true;
                 }
                 Dispatch::Wait => break,
+                Dispatch::Batch { .. } => unreachable!("next_task hands out one task at a time"),
             }
         }
         progress

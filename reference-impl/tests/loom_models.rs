@@ -49,7 +49,7 @@ const TIMEOUT: Duration = Duration::from_millis(100);
 
 /// Used when `LOOM_MAX_PREEMPTIONS` is not set; CI sets it explicitly. Below 2, loom cannot
 /// reach every outcome the models require (their coverage check fails, on purpose); at 3 the
-/// largest model takes about 90 s.
+/// largest model takes about 80 s and the suite 3.5 minutes.
 const DEFAULT_PREEMPTION_BOUND: usize = 2;
 
 // ---------------------------------------------------------------------------------------------
@@ -311,6 +311,47 @@ fn reuse_after_timeout() {
     });
 }
 
+/// (batches) List with no timeout hands out batches: one worker, four tasks, run as a batch
+/// of two then two single tasks; the report of the last one must wake the consumer, which
+/// waits for nothing else (no timekeeper, no deadline).
+#[test]
+fn batches_complete_the_list() {
+    const ALLOWED: &[&str] = &["list[v0 v1 v2 v3] | started 0 1 2 3"];
+    let model = Model::new("batches_complete_the_list", ALLOWED);
+    explore(model, |run| {
+        let probe = run.call("");
+        let jobs = (0..4).map(|i| probe.job(i, Body::Returns)).collect();
+        let call = start_without_timeout(Mode::List, 1, jobs);
+        probe.wait_list(call);
+    });
+}
+
+/// (batches) A failure against a batch: two workers, eight tasks with no timeout; one worker
+/// gets the batch of tasks 0 and 1, the other task 2, which fails. The batch's worker stops
+/// before its next task once the failure has aborted the call, and no task is dispatched after
+/// it; how far it got depends on when the failure lands.
+#[test]
+fn failure_against_a_batch() {
+    const ALLOWED: &[&str] = &[
+        "failed(2: boom) | started 0 2",
+        "failed(2: boom) | started 0 1 2",
+        "failed(2: boom) | started 0 1 2 3",
+        "failed(2: boom) | started 0 1 2 3 4",
+        "failed(2: boom) | started 0 1 2 3 4 5",
+        "failed(2: boom) | started 0 1 2 3 4 5 6",
+        "failed(2: boom) | started 0 1 2 3 4 5 6 7",
+    ];
+    let model = Model::new("failure_against_a_batch", ALLOWED);
+    explore(model, |run| {
+        let probe = run.call("");
+        let jobs = (0..8)
+            .map(|i| probe.job(i, if i == 2 { Body::Fails } else { Body::Returns }))
+            .collect();
+        let call = start_without_timeout(Mode::List, 2, jobs);
+        probe.wait_list(call);
+    });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Calls and jobs.
 // ---------------------------------------------------------------------------------------------
@@ -339,6 +380,17 @@ fn start_with_clock(
         cancels_running: true,
     };
     let config = CoreConfig::new(jobs.len(), n_jobs, Some(TIMEOUT), mode, contract);
+    ThreadedCall::start(config, jobs, VirtualClock::new())
+}
+
+/// Starts the shipped driver with no timeout (no timekeeper), with the default window.
+fn start_without_timeout(mode: Mode, n_jobs: usize, jobs: Vec<Job>) -> ThreadedCall<VirtualClock> {
+    let contract = Contract {
+        clock: TimeoutClock::TaskRuntime,
+        on_timeout: OnTimeout::Abort,
+        cancels_running: true,
+    };
+    let config = CoreConfig::new(jobs.len(), n_jobs, None, mode, contract);
     ThreadedCall::start(config, jobs, VirtualClock::new())
 }
 

@@ -194,6 +194,42 @@ fn without_timeout_every_result_comes_in_input_order() {
 }
 
 #[test]
+fn list_batches_deliver_every_result_and_stop_at_a_failure() {
+    within_watchdog(|| {
+        let case = Case::new();
+        let executor = ReferenceExecutor::default();
+        // Enough tasks for batches (no timeout, List): 1,000 × 0 ms.
+        let specs = vec![sleep(0); 1_000];
+        match executor.run(case.call(&specs, 2, None, Mode::List)) {
+            Outcome::List(Ok(slots)) => {
+                let tasks: Vec<usize> = slots.iter().map(Slot::task).collect();
+                assert_eq!(tasks, (0..1_000).collect::<Vec<_>>());
+            }
+            other => panic!("expected every result, got {other:?}"),
+        }
+
+        // Task 10 fails inside the first worker's batch (tasks 0..250): that worker runs none
+        // of the rest of its batch. (How far the other worker's batch got depends on timing;
+        // the loom model `failure_against_a_batch` checks it stops at the abort.)
+        let case = Case::new();
+        let mut specs = vec![sleep(1); 1_000];
+        specs[10] = TaskSpec::Fail {
+            ms: Duration::from_millis(1),
+        };
+        match executor.run(case.call(&specs, 2, None, Mode::List)) {
+            Outcome::List(Err(CallError::TaskFailed { task: 10, .. })) => {}
+            other => panic!("expected task 10's failure, got {other:?}"),
+        }
+        let started = case.started();
+        assert!(started.contains(&10), "{started:?}");
+        assert!(
+            !started.iter().any(|&t| (11..250).contains(&t)),
+            "{started:?}"
+        );
+    });
+}
+
+#[test]
 fn per_task_marks_the_hung_task_and_a_replacement_runs_the_rest() {
     within_watchdog(|| {
         let case = Case::new();

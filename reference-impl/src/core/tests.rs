@@ -606,3 +606,245 @@ fn time_never_runs_backwards() {
         "a late input happens at the latest now"
     );
 }
+
+fn no_timeout(n_tasks: usize, n_jobs: usize, mode: Mode) -> Core {
+    let contract = Contract {
+        clock: TimeoutClock::TaskRuntime,
+        on_timeout: OnTimeout::Abort,
+        cancels_running: true,
+    };
+    Core::new(CoreConfig::new(n_tasks, n_jobs, None, mode, contract))
+}
+
+#[test]
+fn lazy_modes_keep_state_only_for_the_window_however_many_tasks() {
+    for mode in [Mode::Ordered, Mode::Unordered] {
+        // Task 0 is held back until the call can go no further without it.
+        let n = 10_000;
+        let mut c = no_timeout(n, 2, mode);
+        let window = c.config().window;
+        let (mut most, mut delivered, mut before_release) = (0, 0, None);
+        let mut t = 0;
+        loop {
+            t += 1;
+            let mut progress = false;
+            while let Dispatch::Run(i) = c.next_task(ms(t)) {
+                progress = true;
+                if i != 0 {
+                    returned(&mut c, i, ms(t));
+                }
+            }
+            most = most.max(c.kept_states());
+            match c.poll(ms(t)) {
+                Poll::Ready(Answer::Slot(_)) => delivered += 1,
+                Poll::Ready(Answer::End) => break,
+                Poll::Ready(other) => panic!("{mode}: unexpected {other:?}"),
+                Poll::Pending if !progress && before_release.is_none() => {
+                    before_release = Some(delivered);
+                    returned(&mut c, 0, ms(t));
+                }
+                Poll::Pending => {}
+            }
+        }
+        assert!(
+            most <= window,
+            "{mode}: kept {most} states, window {window}"
+        );
+        let held_back = if mode == Mode::Ordered { 0 } else { n - 1 };
+        assert_eq!(before_release, Some(held_back), "{mode}");
+        assert_eq!(delivered, n, "{mode}");
+        assert_eq!(
+            c.kept_states(),
+            0,
+            "{mode}: every state released at the end"
+        );
+    }
+}
+
+#[test]
+fn overall_per_task_marks_the_rest_at_once_and_delivers_them_in_order() {
+    for mode in [Mode::Ordered, Mode::Unordered] {
+        let mut c = core(1_000, 2, mode, TimeoutClock::Overall, OnTimeout::PerTask);
+        assert_eq!(c.next_task(ms(0)), Dispatch::Run(0));
+        assert_eq!(c.next_task(ms(0)), Dispatch::Run(1));
+        returned(&mut c, 1, ms(10));
+        c.on_time(ms(100));
+        assert_eq!(c.take_stop_requests(), vec![0]);
+        assert!(c.kept_states() <= 2, "{mode}: {} states", c.kept_states());
+        assert_eq!(c.next_task(ms(100)), Dispatch::Exit);
+        let answers = drain(&mut c, ms(100));
+        let mut expected = match mode {
+            Mode::Ordered => vec![marker(0), item(1)],
+            _ => vec![item(1), marker(0)],
+        };
+        expected.extend((2..1_000).map(marker));
+        expected.push(Answer::End);
+        assert_eq!(answers, expected, "{mode}");
+        assert_eq!(c.kept_states(), 0, "{mode}");
+    }
+}
+
+#[test]
+fn list_without_a_timeout_hands_out_shrinking_batches() {
+    let mut c = no_timeout(100, 2, Mode::List);
+    // A share of what is left: ÷ (2 × n_jobs), never less than one task.
+    assert_eq!(c.next_batch(ms(0)), Dispatch::Batch { first: 0, len: 25 });
+    assert_eq!(c.next_batch(ms(0)), Dispatch::Batch { first: 25, len: 18 });
+    assert_eq!(c.next_batch(ms(0)), Dispatch::Wait, "both jobs are busy");
+    let mut held = vec![(25, 18)];
+    assert_eq!(c.batch_finished(0, 25, None, ms(1)), AfterTask::NextTask);
+    let mut lens = vec![25, 18];
+    let mut next = 43;
+    let mut t = 1;
+    // Two workers: the one whose batch started first reports, then asks again.
+    loop {
+        t += 1;
+        match c.next_batch(ms(t)) {
+            Dispatch::Batch { first, len } => {
+                assert_eq!(first, next, "in input order, each task once");
+                next += len;
+                lens.push(len);
+                held.push((first, len));
+            }
+            Dispatch::Run(i) => {
+                assert_eq!(i, next);
+                next += 1;
+                lens.push(1);
+                held.push((i, 1));
+            }
+            Dispatch::Wait => {}
+            Dispatch::Exit if held.is_empty() => break,
+            Dispatch::Exit => {}
+        }
+        assert_eq!(c.poll(ms(t)), Poll::Pending);
+        let (first, len) = held.remove(0);
+        let after = if len == 1 {
+            c.task_finished(first, TaskResult::Returned, ms(t))
+        } else {
+            c.batch_finished(first, len, None, ms(t))
+        };
+        assert_eq!(after, AfterTask::NextTask);
+    }
+    assert_eq!(next, 100);
+    assert!(lens.windows(2).all(|w| w[0] >= w[1]), "shrinking: {lens:?}");
+    assert!(lens.len() < 20, "a few batches, not a task each: {lens:?}");
+    assert_eq!(
+        c.poll(ms(t)),
+        Poll::Ready(Answer::List((0..100).map(Slot::Item).collect()))
+    );
+}
+
+#[test]
+fn batches_only_without_a_timeout_and_only_in_list_mode() {
+    let mut timed = core(
+        100,
+        2,
+        Mode::List,
+        TimeoutClock::TaskRuntime,
+        OnTimeout::Abort,
+    );
+    assert_eq!(timed.next_batch(ms(0)), Dispatch::Run(0));
+    for mode in [Mode::Ordered, Mode::Unordered] {
+        assert_eq!(no_timeout(100, 2, mode).next_batch(ms(0)), Dispatch::Run(0));
+    }
+}
+
+#[test]
+fn a_failure_in_a_batch_aborts_and_names_its_task() {
+    let mut c = no_timeout(100, 2, Mode::List);
+    assert_eq!(c.next_batch(ms(0)), Dispatch::Batch { first: 0, len: 25 });
+    assert_eq!(c.next_batch(ms(0)), Dispatch::Batch { first: 25, len: 18 });
+    // The second worker: tasks 25..=29 returned, task 30 failed.
+    let after = c.batch_finished(25, 5, Some("boom".into()), ms(1));
+    assert_eq!(after, AfterTask::Exit);
+    assert_eq!(
+        c.take_stop_requests(),
+        vec![0],
+        "the other batch is asked to stop"
+    );
+    assert_eq!(c.next_batch(ms(1)), Dispatch::Exit);
+    // The first worker stopped after task 3: what it reports is discarded.
+    assert_eq!(c.batch_finished(0, 4, None, ms(2)), AfterTask::Exit);
+    assert!(!c.awaits_output(2));
+    assert_eq!(
+        c.poll(ms(2)),
+        Poll::Ready(Answer::Failed(Failure::TaskFailed {
+            task: 30,
+            message: "boom".into()
+        }))
+    );
+}
+
+#[test]
+fn a_batch_report_cannot_claim_tasks_it_was_not_given() {
+    let mut c = no_timeout(8, 1, Mode::List);
+    assert_eq!(c.next_batch(ms(0)), Dispatch::Batch { first: 0, len: 4 });
+    // Reports six tasks from a batch of four: the two beyond it are not the worker's.
+    assert_eq!(c.batch_finished(0, 6, None, ms(1)), AfterTask::Exit);
+    assert!(c.awaits_output(3));
+    assert!(!c.awaits_output(4));
+    assert_eq!(c.next_batch(ms(1)), Dispatch::Batch { first: 4, len: 2 });
+}
+
+#[test]
+fn the_consumer_is_woken_only_when_its_answer_can_change() {
+    // List: only the slot that completes the list, or an abort.
+    let mut c = no_timeout(3, 3, Mode::List);
+    for i in 0..3 {
+        assert_eq!(c.next_task(ms(0)), Dispatch::Run(i));
+    }
+    let before = c.answer_generation();
+    returned(&mut c, 2, ms(1));
+    returned(&mut c, 0, ms(1));
+    assert_eq!(c.answer_generation(), before);
+    returned(&mut c, 1, ms(1));
+    assert_ne!(c.answer_generation(), before);
+
+    // Ordered: only the awaited slot.
+    let mut c = no_timeout(2, 2, Mode::Ordered);
+    c.next_task(ms(0));
+    c.next_task(ms(0));
+    assert_eq!(c.poll(ms(0)), Poll::Pending);
+    let before = c.answer_generation();
+    returned(&mut c, 1, ms(1));
+    assert_eq!(c.answer_generation(), before);
+    returned(&mut c, 0, ms(1));
+    assert_ne!(c.answer_generation(), before);
+
+    // Unordered: any slot; an abort too.
+    let mut c = core(
+        2,
+        2,
+        Mode::Unordered,
+        TimeoutClock::TaskRuntime,
+        OnTimeout::Abort,
+    );
+    c.next_task(ms(0));
+    c.next_task(ms(0));
+    let before = c.answer_generation();
+    returned(&mut c, 1, ms(1));
+    let after_result = c.answer_generation();
+    assert_ne!(after_result, before);
+    c.on_time(ms(100));
+    assert_ne!(c.answer_generation(), after_result);
+}
+
+#[test]
+fn a_late_result_of_an_abandoned_task_is_not_awaited() {
+    let mut c = core(
+        2,
+        1,
+        Mode::Unordered,
+        TimeoutClock::TaskRuntime,
+        OnTimeout::PerTask,
+    );
+    assert_eq!(c.next_task(ms(0)), Dispatch::Run(0));
+    c.on_time(ms(100));
+    assert_eq!(c.take_stop_requests(), vec![0]);
+    assert_eq!(returned(&mut c, 0, ms(150)), AfterTask::Exit);
+    assert!(
+        !c.awaits_output(0),
+        "its marker stands; the output would be kept for nobody"
+    );
+    assert_eq!(drain(&mut c, ms(150)).first(), Some(&marker(0)));
+}
