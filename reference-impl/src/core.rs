@@ -569,12 +569,10 @@ impl Core {
         let ended = first + returned.min(reserved);
         // Batches exist only in List mode: a result is ready at once, and the list's cursor
         // moves once for the whole batch.
-        let mut index = first + 1;
-        while index < ended {
+        for index in first + 1..ended {
             self.unresolved -= 1;
             self.table
                 .set(index, TaskState::ended(Held::Ready(SlotKind::Item), now));
-            index += 1;
         }
         self.bump();
         self.advance_list();
@@ -583,9 +581,10 @@ impl Core {
             return AfterTask::Exit;
         }
         match failure {
-            Some(message) if index < first + reserved => {
+            // The task after the last one that returned, if it was still the worker's.
+            Some(message) if ended < first + reserved => {
                 self.unresolved -= 1;
-                self.end(index, TaskResult::Failed { message }, now);
+                self.end(ended, TaskResult::Failed { message }, now);
                 AfterTask::Exit
             }
             Some(_) => AfterTask::Exit,
