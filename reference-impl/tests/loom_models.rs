@@ -374,23 +374,35 @@ fn start_with_clock(
     on_timeout: OnTimeout,
     jobs: Vec<Job>,
 ) -> ThreadedCall<VirtualClock> {
+    start_call(clock, mode, n_jobs, on_timeout, Some(TIMEOUT), jobs)
+}
+
+/// Starts the shipped driver with no timeout (no timekeeper), with the default window.
+fn start_without_timeout(mode: Mode, n_jobs: usize, jobs: Vec<Job>) -> ThreadedCall<VirtualClock> {
+    start_call(
+        TimeoutClock::TaskRuntime,
+        mode,
+        n_jobs,
+        OnTimeout::Abort,
+        None,
+        jobs,
+    )
+}
+
+fn start_call(
+    clock: TimeoutClock,
+    mode: Mode,
+    n_jobs: usize,
+    on_timeout: OnTimeout,
+    timeout: Option<Duration>,
+    jobs: Vec<Job>,
+) -> ThreadedCall<VirtualClock> {
     let contract = Contract {
         clock,
         on_timeout,
         cancels_running: true,
     };
-    let config = CoreConfig::new(jobs.len(), n_jobs, Some(TIMEOUT), mode, contract);
-    ThreadedCall::start(config, jobs, VirtualClock::new())
-}
-
-/// Starts the shipped driver with no timeout (no timekeeper), with the default window.
-fn start_without_timeout(mode: Mode, n_jobs: usize, jobs: Vec<Job>) -> ThreadedCall<VirtualClock> {
-    let contract = Contract {
-        clock: TimeoutClock::TaskRuntime,
-        on_timeout: OnTimeout::Abort,
-        cancels_running: true,
-    };
-    let config = CoreConfig::new(jobs.len(), n_jobs, None, mode, contract);
+    let config = CoreConfig::new(jobs.len(), n_jobs, timeout, mode, contract);
     ThreadedCall::start(config, jobs, VirtualClock::new())
 }
 

@@ -16,17 +16,35 @@ fn core(
     clock: TimeoutClock,
     on_timeout: OnTimeout,
 ) -> Core {
-    Core::new(CoreConfig::new(
+    call(n_tasks, n_jobs, Some(T), mode, clock, on_timeout)
+}
+
+/// A call with no timeout (its clock and on-timeout behaviour never come into play).
+fn no_timeout(n_tasks: usize, n_jobs: usize, mode: Mode) -> Core {
+    call(
         n_tasks,
         n_jobs,
-        Some(T),
+        None,
         mode,
-        Contract {
-            clock,
-            on_timeout,
-            cancels_running: true,
-        },
-    ))
+        TimeoutClock::TaskRuntime,
+        OnTimeout::Abort,
+    )
+}
+
+fn call(
+    n_tasks: usize,
+    n_jobs: usize,
+    timeout: Option<Duration>,
+    mode: Mode,
+    clock: TimeoutClock,
+    on_timeout: OnTimeout,
+) -> Core {
+    let contract = Contract {
+        clock,
+        on_timeout,
+        cancels_running: true,
+    };
+    Core::new(CoreConfig::new(n_tasks, n_jobs, timeout, mode, contract))
 }
 
 /// Polls at `now` until the core has nothing more to say; the `Pending` is not included.
@@ -506,12 +524,14 @@ fn list_mode_has_no_window() {
 
 #[test]
 fn no_timeout_means_no_timers_and_every_result_in_order() {
-    let contract = Contract {
-        clock: TimeoutClock::Overall,
-        on_timeout: OnTimeout::Abort,
-        cancels_running: true,
-    };
-    let mut c = Core::new(CoreConfig::new(3, 2, None, Mode::Ordered, contract));
+    let mut c = call(
+        3,
+        2,
+        None,
+        Mode::Ordered,
+        TimeoutClock::Overall,
+        OnTimeout::Abort,
+    );
     assert!(c.timers_finished());
     c.next_task(ms(0));
     c.next_task(ms(0));
@@ -605,15 +625,6 @@ fn time_never_runs_backwards() {
         Some(ms(150)),
         "a late input happens at the latest now"
     );
-}
-
-fn no_timeout(n_tasks: usize, n_jobs: usize, mode: Mode) -> Core {
-    let contract = Contract {
-        clock: TimeoutClock::TaskRuntime,
-        on_timeout: OnTimeout::Abort,
-        cancels_running: true,
-    };
-    Core::new(CoreConfig::new(n_tasks, n_jobs, None, mode, contract))
 }
 
 #[test]
