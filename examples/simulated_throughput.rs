@@ -10,7 +10,8 @@
 //! a failing property stops the run with the shrunk scenario. One thread does all of it. Calls
 //! the strategies cannot judge (none, in simulated time) count as skipped.
 
-use overtime::harness::strategies::{check, Campaign, Workloads};
+use overtime::harness::campaign::{check, Campaign};
+use overtime::harness::strategies::Workloads;
 use overtime::harness::Executor;
 use overtime::reference::ReferenceExecutor;
 use std::process::ExitCode;

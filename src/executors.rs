@@ -1,12 +1,13 @@
 //! The executors `overtime check --executor NAME` knows, by name, and the external ones it
 //! starts from a command: `--executor 'cmd:<program> [args...]'`.
 
-use overtime_harness::process::ProcessExecutor;
-use overtime_harness::{Contract, Executor, OnTimeout, TimeoutClock};
+use overtime_harness::{CaseExecutor, Contract, Executor, OnTimeout, TimeoutClock};
 use overtime_mutants::{Mutant, MutantExecutor};
+use overtime_process::ProcessExecutor;
 use overtime_rayon::RayonExecutor;
 use overtime_reference::ReferenceExecutor;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// An executor name that is not in the registry.
 #[derive(Debug, thiserror::Error)]
@@ -54,7 +55,7 @@ pub fn names() -> Vec<String> {
 }
 
 /// The executor registered under `name`.
-pub fn by_name(name: &str) -> Result<Arc<dyn Executor>, UnknownExecutor> {
+pub fn by_name(name: &str) -> Result<Arc<dyn CaseExecutor>, UnknownExecutor> {
     if let Some(mutant) = name.strip_prefix("mutant:").and_then(Mutant::parse) {
         return Ok(Arc::new(MutantExecutor::new(mutant)));
     }
@@ -77,14 +78,14 @@ pub fn by_name(name: &str) -> Result<Arc<dyn Executor>, UnknownExecutor> {
 /// split it (quotes and backslashes), then run directly, without a shell.
 pub const EXTERNAL_PREFIX: &str = "cmd:";
 
-/// The default ε for a run with an external executor. Python executors poll (joblib every
-/// 10 ms) and hand results between processes; measured here, joblib raises up to 175 ms after
-/// the due time (specs/protocol.md §7).
-pub const EXTERNAL_EPSILON_MS: f64 = 250.0;
+/// The default ε for a run with an external executor: Python executors poll and hand results
+/// between processes, so their timeouts are seen far later than a Rust executor's
+/// (specs/protocol.md §7; reports/external.md measures how late).
+pub const EXTERNAL_EPSILON: Duration = Duration::from_millis(250);
 
 /// The default catalogue timeout T for a run with an external executor: 2ε, so that the
 /// catalogue's tasks stay at least ε from every due time (specs/timeout-semantics.md §3).
-pub const EXTERNAL_TIMEOUT_MS: f64 = 500.0;
+pub const EXTERNAL_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// True for `cmd:...`.
 pub fn is_external(name: &str) -> bool {
@@ -92,8 +93,8 @@ pub fn is_external(name: &str) -> bool {
 }
 
 /// The executor for an `--executor` argument: a registry name, or `cmd:<program> [args...]`
-/// (started once here to handshake; see `overtime_harness::process`).
-pub fn open(name: &str) -> Result<Arc<dyn Executor>, String> {
+/// (started once here to handshake; see `overtime_process`).
+pub fn open(name: &str) -> Result<Arc<dyn CaseExecutor>, String> {
     let Some(command) = name.strip_prefix(EXTERNAL_PREFIX) else {
         return by_name(name).map_err(|e| e.to_string());
     };

@@ -5,11 +5,10 @@
 
 use clap::{Parser, Subcommand};
 use overtime::executors;
-use overtime::harness::conformance::{run_suite, SuiteOptions, SuiteResult};
-use overtime::harness::properties::{Level, Property, VerdictKind};
-use overtime::harness::report;
-use overtime::harness::runner::{RunConfig, DEFAULT_EPSILON};
-use overtime::harness::{catalogue, Mode};
+use overtime::harness::{
+    catalogue, report, run_suite, Level, Millis, Mode, Property, RunConfig, SuiteOptions,
+    SuiteResult, VerdictKind, DEFAULT_EPSILON,
+};
 use serde::Serialize;
 use std::io::Write;
 use std::path::PathBuf;
@@ -45,11 +44,11 @@ struct CheckArgs {
     executors: Vec<String>,
     /// The tolerance ε in milliseconds [default: 20; 250 when an executor is external].
     #[arg(long)]
-    epsilon_ms: Option<f64>,
+    epsilon_ms: Option<Millis>,
     /// The catalogue's timeout T in milliseconds; every case scales with it [default: 100;
     /// 500 when an executor is external].
     #[arg(long)]
-    timeout_ms: Option<f64>,
+    timeout_ms: Option<Millis>,
     /// Only these modes (repeatable): list, ordered, unordered.
     #[arg(long = "mode", value_parser = parse_mode)]
     modes: Vec<Mode>,
@@ -67,8 +66,8 @@ struct CheckArgs {
 #[derive(clap::Args)]
 struct ZooArgs {
     /// The tolerance ε in milliseconds.
-    #[arg(long, default_value_t = 20.0)]
-    epsilon_ms: f64,
+    #[arg(long, default_value = "20")]
+    epsilon_ms: Millis,
     /// Write the catch table as markdown.
     #[arg(long)]
     markdown: Option<PathBuf>,
@@ -89,7 +88,7 @@ fn parse_mode(text: &str) -> Result<Mode, String> {
 struct ResultsFile<'a> {
     schema: &'static str,
     overtime_version: &'static str,
-    epsilon_ms: f64,
+    epsilon_ms: Millis,
     executors: &'a [SuiteResult],
 }
 
@@ -146,30 +145,22 @@ fn list() {
 /// Runs the check; `Ok(conforms)`, or `Err` for a usage or configuration error.
 fn check(args: &CheckArgs) -> Result<bool, String> {
     let external = args.executors.iter().any(|n| executors::is_external(n));
-    let (default_epsilon_ms, default_timeout_ms) = if external {
-        (
-            executors::EXTERNAL_EPSILON_MS,
-            executors::EXTERNAL_TIMEOUT_MS,
-        )
+    let (default_epsilon, default_timeout) = if external {
+        (executors::EXTERNAL_EPSILON, executors::EXTERNAL_TIMEOUT)
     } else {
-        (
-            DEFAULT_EPSILON.as_secs_f64() * 1e3,
-            catalogue::CATALOGUE_TIMEOUT.as_secs_f64() * 1e3,
-        )
+        (DEFAULT_EPSILON, catalogue::CATALOGUE_TIMEOUT)
     };
-    let epsilon_ms = args.epsilon_ms.unwrap_or(default_epsilon_ms);
-    let epsilon = epsilon_of(epsilon_ms)?;
-    let timeout_ms = args.timeout_ms.unwrap_or(default_timeout_ms);
-    if !(timeout_ms.is_finite() && timeout_ms > 0.0) {
-        return Err(format!(
-            "--timeout-ms must be a number > 0, got {timeout_ms}"
-        ));
+    let epsilon = args.epsilon_ms.map_or(default_epsilon, Duration::from);
+    let timeout = args.timeout_ms.map_or(default_timeout, Duration::from);
+    if timeout.is_zero() {
+        return Err("--timeout-ms must be a number > 0, got 0".into());
     }
-    if epsilon_ms > timeout_ms / 2.0 {
+    if epsilon > timeout / 2 {
         eprintln!(
-            "warning: ε {epsilon_ms} ms is more than T/2 = {} ms: some catalogue tasks end within \
+            "warning: ε {} ms is more than T/2 = {} ms: some catalogue tasks end within \
              ε of a due time, so a late executor may pass; raise --timeout-ms",
-            timeout_ms / 2.0
+            Millis(epsilon),
+            Millis(timeout / 2)
         );
     }
     let execs = args
@@ -183,16 +174,13 @@ fn check(args: &CheckArgs) -> Result<bool, String> {
         args.modes.clone()
     };
     let options = SuiteOptions {
-        run: RunConfig {
-            epsilon,
-            ..RunConfig::default()
-        },
+        run: RunConfig::with_epsilon(epsilon),
         modes: modes.clone(),
-        cases: catalogue::catalogue_with(Duration::from_secs_f64(timeout_ms / 1e3)),
+        cases: catalogue::catalogue_with(timeout),
     };
     let mut results = Vec::new();
     for executor in &execs {
-        let name = executor.profile().name;
+        let name = executor.declared_profile().name;
         eprint!("checking {name} ");
         let result = run_suite(executor, &options, |run| {
             if args.verbose {
@@ -218,7 +206,7 @@ fn check(args: &CheckArgs) -> Result<bool, String> {
                 let _ = std::io::stderr().flush();
             }
         });
-        eprintln!(" {:.1} s", result.wall_time_ms / 1e3);
+        eprintln!(" {:.1} s", result.wall_time.as_secs_f64());
         print!("{}", report::matrix(&result, &modes));
         results.push(result);
     }
@@ -226,7 +214,7 @@ fn check(args: &CheckArgs) -> Result<bool, String> {
         let file = ResultsFile {
             schema: "overtime-results/1",
             overtime_version: env!("CARGO_PKG_VERSION"),
-            epsilon_ms,
+            epsilon_ms: Millis(epsilon),
             executors: &results,
         };
         let text = serde_json::to_string_pretty(&file)
@@ -256,12 +244,8 @@ fn check(args: &CheckArgs) -> Result<bool, String> {
 
 /// Runs the zoo; `Ok(true)` when every mutant was caught.
 fn zoo(args: &ZooArgs) -> Result<bool, String> {
-    let epsilon = epsilon_of(args.epsilon_ms)?;
     let options = SuiteOptions {
-        run: RunConfig {
-            epsilon,
-            ..RunConfig::default()
-        },
+        run: RunConfig::with_epsilon(args.epsilon_ms.into()),
         ..SuiteOptions::default()
     };
     let mut catches = Vec::new();
@@ -321,12 +305,4 @@ fn invoked_as() -> String {
         .chain(args.map(|a| shell_words::quote(&a).into_owned()))
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-fn epsilon_of(ms: f64) -> Result<Duration, String> {
-    if ms.is_finite() && ms >= 0.0 {
-        Ok(Duration::from_secs_f64(ms / 1e3))
-    } else {
-        Err(format!("--epsilon-ms must be a number >= 0, got {ms}"))
-    }
 }

@@ -1,12 +1,12 @@
 //! The catch table: every mutant of the zoo run through the suite, with what caught it, where,
 //! and how long it took.
 
-use overtime_harness::catalogue::Case;
-use overtime_harness::conformance::{run_suite, SuiteOptions, SuiteResult};
-use overtime_harness::properties::{Level, VerdictKind};
-use overtime_harness::{Executor, Mode};
+use overtime_harness::{
+    fold, run_suite, Case, CaseExecutor, CaseRun, Level, Millis, Mode, SuiteOptions, SuiteResult,
+    VerdictKind,
+};
 use overtime_mutants::{Mutant, MutantExecutor, SimulatedMutant};
-use overtime_reference::simulated;
+use overtime_reference::simulated::{self, SimExecutor};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Arc;
@@ -29,31 +29,42 @@ impl Catch {
     pub fn caught(&self) -> bool {
         !self.caught_by.is_empty()
     }
+
+    fn of(
+        mutant: Mutant,
+        driver: &'static str,
+        result: &SuiteResult,
+        first: Option<Duration>,
+    ) -> Catch {
+        Catch {
+            mutant: mutant.name().to_string(),
+            about: mutant.about().to_string(),
+            driver,
+            caught_by: caught_by(result),
+            time_to_catch_ms: first.map(|d| d.as_secs_f64() * 1e3),
+            suite_ms: result.wall_time.as_secs_f64() * 1e3,
+        }
+    }
+}
+
+/// Whether `run` failed a MUST property.
+fn fails_must(run: &CaseRun) -> bool {
+    run.verdicts
+        .iter()
+        .any(|(p, v)| p.level() == Level::Must && v.verdict == VerdictKind::Fail)
 }
 
 /// Runs `mutant` through the real-time suite and records its catch.
 pub fn catch_real_time(mutant: Mutant, options: &SuiteOptions) -> (Catch, SuiteResult) {
-    let executor: Arc<dyn Executor> = Arc::new(MutantExecutor::new(mutant));
+    let executor: Arc<dyn CaseExecutor> = Arc::new(MutantExecutor::new(mutant));
     let started = Instant::now();
     let mut first: Option<Duration> = None;
     let result = run_suite(&executor, options, |run| {
-        let must_fail = run
-            .verdicts
-            .iter()
-            .any(|(p, v)| p.level() == Level::Must && v.verdict == VerdictKind::Fail);
-        if must_fail && first.is_none() {
+        if fails_must(run) && first.is_none() {
             first = Some(started.elapsed());
         }
     });
-    let catch = Catch {
-        mutant: mutant.name().to_string(),
-        about: mutant.about().to_string(),
-        driver: "threaded",
-        caught_by: caught_by(&result),
-        time_to_catch_ms: first.map(|d| d.as_secs_f64() * 1e3),
-        suite_ms: result.wall_time_ms,
-    };
-    (catch, result)
+    (Catch::of(mutant, "threaded", &result, first), result)
 }
 
 /// Simulates `mutant` on every case of `cases` in every mode (ε = 0) and records its catch;
@@ -62,29 +73,19 @@ pub fn catch_simulated(mutant: Mutant, cases: &[Case]) -> Option<Catch> {
     let executor = SimulatedMutant::new(mutant)?;
     let started = Instant::now();
     let mut first: Option<Duration> = None;
-    let mut caught_by: BTreeMap<String, Vec<Mode>> = BTreeMap::new();
+    let mut runs = Vec::new();
     for mode in Mode::ALL {
         for case in cases {
             let run = simulated::run_case(&executor, case, mode);
-            for (property, verdict) in &run.verdicts {
-                if property.level() == Level::Must && verdict.verdict == VerdictKind::Fail {
-                    first.get_or_insert_with(|| started.elapsed());
-                    let modes = caught_by.entry(property.label()).or_default();
-                    if !modes.contains(&mode) {
-                        modes.push(mode);
-                    }
-                }
+            if fails_must(&run) {
+                first.get_or_insert_with(|| started.elapsed());
             }
+            runs.push(run);
         }
     }
-    Some(Catch {
-        mutant: mutant.name().to_string(),
-        about: mutant.about().to_string(),
-        driver: "simulated",
-        caught_by,
-        time_to_catch_ms: first.map(|d| d.as_secs_f64() * 1e3),
-        suite_ms: started.elapsed().as_secs_f64() * 1e3,
-    })
+    let profile = executor.simulated_profile();
+    let result = fold(profile, &Mode::ALL, Duration::ZERO, runs, started.elapsed());
+    Some(Catch::of(mutant, "simulated", &result, first))
 }
 
 /// The MUST properties that failed, with the modes they failed in.
@@ -95,9 +96,8 @@ pub fn caught_by(result: &SuiteResult) -> BTreeMap<String, Vec<Mode>> {
     }
     out
 }
-
 /// The catch table in markdown.
-pub fn markdown(catches: &[Catch], command: &str, epsilon_ms: f64) -> String {
+pub fn markdown(catches: &[Catch], command: &str, epsilon: Millis) -> String {
     let mut out = String::new();
     let tally = |driver: &str| {
         let runs: Vec<&Catch> = catches.iter().filter(|c| c.driver == driver).collect();
@@ -107,7 +107,7 @@ pub fn markdown(catches: &[Catch], command: &str, epsilon_ms: f64) -> String {
     let _ = writeln!(out, "# The mutant zoo: what the suite catches\n");
     let _ = writeln!(
         out,
-        "Generated by `{command}` with the default catalogue (ε = {epsilon_ms} ms in real time, \
+        "Generated by `{command}` with the default catalogue (ε = {epsilon} ms in real time, \
          exactly 0 in simulated time). Each mutant carries one realistic timeout defect; it is \
          caught when at least one MUST property fails. **Caught in real time: {}; in simulated \
          time: {}.**\n",

@@ -23,12 +23,11 @@
 //! Run without `OVERTIME_VENVS`, or with a venv or package missing, they fail and say how to
 //! make the venvs: in CI a missing interpreter or package is a failure, never a skip.
 
-use overtime::harness::catalogue::{catalogue_with, Case};
-use overtime::harness::conformance::timeout_lateness;
-use overtime::harness::process::ProcessExecutor;
-use overtime::harness::properties::{Level, Property, VerdictKind};
-use overtime::harness::runner::{case_bound, run_case, CaseRun, RunConfig};
-use overtime::harness::{Event, Executor, Mode};
+use overtime::harness::catalogue::catalogue_with;
+use overtime::harness::{
+    run_case, Case, CaseExecutor, CaseRun, Event, Level, Mode, Property, RunConfig, VerdictKind,
+};
+use overtime::process::ProcessExecutor;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -42,14 +41,11 @@ const EPSILON: Duration = Duration::from_millis(250);
 const T: Duration = Duration::from_millis(500);
 
 fn config() -> RunConfig {
-    RunConfig {
-        epsilon: EPSILON,
-        ..RunConfig::default()
-    }
+    RunConfig::with_epsilon(EPSILON)
 }
 
 /// The joblib adapter on the venv of joblib `version`, with `backend`.
-fn joblib(version: &str, backend: &str) -> Arc<dyn Executor> {
+fn joblib(version: &str, backend: &str) -> Arc<dyn CaseExecutor> {
     let Some(root) = std::env::var_os("OVERTIME_VENVS") else {
         panic!("OVERTIME_VENVS is not set: {HOW}");
     };
@@ -78,7 +74,7 @@ fn joblib(version: &str, backend: &str) -> Arc<dyn Executor> {
         version,
         "the venv must hold exactly joblib {version}; {HOW}"
     );
-    assert_eq!(executor.profile().modes, Mode::ALL.to_vec());
+    assert_eq!(executor.declared_profile().modes, Mode::ALL.to_vec());
     Arc::new(executor)
 }
 
@@ -98,17 +94,17 @@ fn verdict(run: &CaseRun, property: Property) -> (VerdictKind, String) {
 }
 
 /// Runs the #1586 case in `mode` and prints when its verdict was in.
-fn run_1586(executor: &Arc<dyn Executor>, mode: Mode) -> CaseRun {
+fn run_1586(executor: &Arc<dyn CaseExecutor>, mode: Mode) -> CaseRun {
     let case = case_1586();
     let run = run_case(executor, &case, mode, &config());
-    let name = executor.profile().name;
+    let name = executor.declared_profile().name;
     let watchdog = run
         .trace
         .events
         .iter()
         .find(|e| e.event == Event::WatchdogFired)
         .map(|e| e.at);
-    match (timeout_lateness(&run.trace, EPSILON), watchdog) {
+    match (run.timeout_lateness, watchdog) {
         (Some(late), _) => println!(
             "{name} {mode}: timeout seen {:.1} ms after it was due (ε {} ms); {} retries",
             late.as_secs_f64() * 1e3,
@@ -118,7 +114,8 @@ fn run_1586(executor: &Arc<dyn Executor>, mode: Mode) -> CaseRun {
         (None, Some(at)) => println!(
             "{name} {mode}: hung; the watchdog ended the case at {at} (bound {} ms = \
              (n + 1)·T + ε + grace); {} retries",
-            case_bound(&case, &config()).as_millis(),
+            case.watchdog_bound(config().epsilon, config().grace)
+                .as_millis(),
             run.retries
         ),
         (None, None) => println!("{name} {mode}: no timeout, no watchdog"),
@@ -212,7 +209,7 @@ fn a_mode_the_backend_cannot_run_is_declared_unsupported() {
         Ok(e) => e,
         Err(e) => panic!("the joblib 1.4.2 adapter did not start: {e}; {HOW}"),
     };
-    assert_eq!(executor.profile().modes, vec![Mode::List]);
+    assert_eq!(executor.declared_profile().modes, vec![Mode::List]);
     let unsupported: Vec<Mode> = executor.unsupported().iter().map(|u| u.mode).collect();
     assert_eq!(unsupported, vec![Mode::Ordered, Mode::Unordered]);
 }

@@ -6,13 +6,12 @@
 //! The adapter is `adapters/python/fake_adapter.py SCENARIO`, which breaks one thing per
 //! scenario. It needs `python3` on PATH (CPython 3.8 or later, standard library only).
 
-use overtime::harness::catalogue::{catalogue, Case};
-use overtime::harness::process::{ProcessError, ProcessExecutor, ProcessOptions};
-use overtime::harness::properties::{judge, Property, VerdictKind};
-use overtime::harness::runner::{run_case, CaseRun, RunConfig};
+use overtime::harness::catalogue::catalogue;
 use overtime::harness::{
-    Answer, Call, Event, Executor, Gate, Mode, Outcome, Recorder, Slot, Task, TaskSpec,
+    judge, run_case, Answer, Case, CaseExecutor, CaseRun, Event, Mode, Property, RunConfig,
+    TaskSpec, VerdictKind,
 };
+use overtime::process::{ProcessError, ProcessExecutor, ProcessOptions};
 use rstest::rstest;
 use std::sync::{mpsc, Arc};
 use std::thread;
@@ -93,7 +92,7 @@ fn run_scenario(scenario: &'static str) -> (CaseRun, Vec<String>) {
             Ok(e) => Arc::new(e),
             Err(e) => panic!("the fake adapter `{scenario}` should handshake: {e}"),
         };
-        let dynamic: Arc<dyn Executor> = executor.clone();
+        let dynamic: Arc<dyn CaseExecutor> = executor.clone();
         let run = run_case(&dynamic, &small_case(), Mode::List, &config());
         (run, executor.teardown_problems())
     })
@@ -121,6 +120,7 @@ fn watchdog_fired(run: &CaseRun) -> bool {
 /// reports every property inconclusive when the loaded test machine woke the harness late.)
 fn verdict(run: &CaseRun, property: Property) -> VerdictKind {
     judge(&run.trace, config().epsilon)
+        .verdicts
         .into_iter()
         .find(|(p, _)| *p == property)
         .map(|(_, v)| v.verdict)
@@ -230,7 +230,7 @@ fn a_correct_adapter_yields_a_clean_trace_on_the_harness_clock() {
     let (run, problems) = run_scenario("correct");
     assert_eq!(executor_errors(&run), Vec::<String>::new());
     assert!(problems.is_empty(), "{problems:?}");
-    for (property, v) in judge(&run.trace, config().epsilon) {
+    for (property, v) in judge(&run.trace, config().epsilon).verdicts {
         assert!(
             matches!(v.verdict, VerdictKind::Pass | VerdictKind::NotApplicable),
             "{}: {:?} {}",
@@ -332,32 +332,4 @@ fn teardown_kills_and_reaps_the_adapters_whole_process_group() {
         "no process, zombie or not, may outlive its case"
     );
     assert!(problems.is_empty(), "{problems:?}");
-}
-
-#[test]
-fn run_outside_the_runner_hands_back_the_adapters_answers() {
-    let tasks = bounded("run", || {
-        let executor = fake("correct").expect("the fake adapter handshakes");
-        let recorder = Recorder::new();
-        let gate = Gate::new();
-        let tasks = (0..2)
-            .map(|i| {
-                let spec = TaskSpec::Sleep {
-                    ms: Duration::from_millis(1),
-                };
-                Task::new(i, spec, recorder.clone(), gate.clone())
-            })
-            .collect();
-        let call = Call {
-            tasks,
-            n_jobs: 2,
-            timeout: Some(Duration::from_millis(100)),
-            mode: Mode::List,
-        };
-        match executor.run(call) {
-            Outcome::List(Ok(slots)) => slots.iter().map(Slot::task).collect::<Vec<_>>(),
-            other => panic!("expected both results, got {other:?}"),
-        }
-    });
-    assert_eq!(tasks, vec![0, 1]);
 }

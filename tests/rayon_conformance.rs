@@ -2,7 +2,7 @@
 //! every mode, in real time at the default ε (20 ms), with the runner's watchdog; then on a
 //! few generated workloads per clock.
 
-use overtime::harness::{Executor, Mode, TimeoutClock};
+use overtime::harness::{CaseExecutor, Mode, TimeoutClock};
 use overtime_rayon::RayonExecutor;
 use rstest::rstest;
 use std::sync::Arc;
@@ -27,8 +27,9 @@ fn rayon_conforms(
 /// `PROPTEST_CASES` raises the count per clock, `PROPTEST_RNG_SEED` replays a run).
 mod generated {
     use super::*;
-    use overtime::harness::runner::RunConfig;
-    use overtime::harness::strategies::{check, Campaign, Workloads};
+    use overtime::harness::campaign::{check, Campaign};
+    use overtime::harness::strategies::Workloads;
+    use overtime::harness::RunConfig;
     use std::time::Duration;
 
     const EPSILON: Duration = Duration::from_millis(20);
@@ -40,11 +41,16 @@ mod generated {
             ..RunConfig::default()
         };
         for executor in RayonExecutor::all() {
-            let executor: Arc<dyn Executor> = Arc::new(executor);
-            let profile = executor.profile();
+            let executor: Arc<dyn CaseExecutor> = Arc::new(executor);
+            let profile = executor.declared_profile();
             let strategy = Workloads::real_time(EPSILON, profile.modes.clone()).calls();
             let result = check(&Campaign::from_env(4), &profile, &strategy, |call| {
-                crate::common::judge_threaded(&executor, call, &config)
+                overtime::harness::campaign::judge_real_time(
+                    &executor,
+                    call,
+                    &config,
+                    overtime::harness::campaign::Levels::All,
+                )
             });
             match result {
                 Ok(tally) => println!("{:<34} {tally}", profile.name),

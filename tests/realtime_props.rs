@@ -8,11 +8,10 @@
 //! Also: the executor that ignores the deadline in unordered mode is caught in real time too,
 //! and shrunk.
 
-use overtime::harness::runner::RunConfig;
-use overtime::harness::strategies::{
-    check, judge_real_time, Campaign, CampaignError, Levels, Workloads,
-};
-use overtime::harness::{Call, Executor, Mode, Outcome, Profile, Property};
+use overtime::harness::campaign::{check, judge_real_time, Campaign, CampaignError, Levels};
+use overtime::harness::strategies::Workloads;
+use overtime::harness::RunConfig;
+use overtime::harness::{Call, CaseExecutor, Executor, Mode, Outcome, Profile, Property};
 use overtime::reference::ReferenceExecutor;
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,7 +21,7 @@ mod common;
 /// The tolerance of these runs (T = 200 ms, durations 0, 80, …, 560 ms).
 const EPSILON: Duration = Duration::from_millis(20);
 
-/// Calls per contract: six contracts, so 24 calls, about 15 s.
+/// Calls per contract: six contracts, so 24 calls.
 const CALLS_PER_CONTRACT: u32 = 4;
 
 fn config() -> RunConfig {
@@ -35,14 +34,21 @@ fn config() -> RunConfig {
 #[test]
 fn the_threaded_reference_keeps_every_property_on_generated_calls() {
     for executor in ReferenceExecutor::all() {
-        let executor: Arc<dyn Executor> = Arc::new(executor);
-        let profile = executor.profile();
+        let executor: Arc<dyn CaseExecutor> = Arc::new(executor);
+        let profile = executor.declared_profile();
         let strategy = Workloads::real_time(EPSILON, profile.modes.clone()).calls();
         let result = check(
             &Campaign::from_env(CALLS_PER_CONTRACT),
             &profile,
             &strategy,
-            |call| common::judge_threaded(&executor, call, &config()),
+            |call| {
+                overtime::harness::campaign::judge_real_time(
+                    &executor,
+                    call,
+                    &config(),
+                    overtime::harness::campaign::Levels::All,
+                )
+            },
         );
         match result {
             Ok(tally) => println!("{:<34} {tally}", profile.name),
@@ -72,9 +78,9 @@ impl Executor for IgnoresUnorderedDeadline {
 
 #[test]
 fn an_executor_ignoring_the_unordered_deadline_is_caught_in_real_time() {
-    let executor: Arc<dyn Executor> =
+    let executor: Arc<dyn CaseExecutor> =
         Arc::new(IgnoresUnorderedDeadline(ReferenceExecutor::default()));
-    let profile = executor.profile();
+    let profile = executor.declared_profile();
     let strategy = Workloads::real_time(EPSILON, vec![Mode::Unordered]).calls();
     // A hung case costs its watchdog bound; the reference never needs the grace, so keep it
     // short here.

@@ -19,11 +19,11 @@
 //! ```
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use overtime::harness::catalogue::Case;
-use overtime::harness::properties::VerdictKind;
-use overtime::harness::runner::{run_case, RunConfig};
-use overtime::harness::strategies::near_tie;
-use overtime::harness::{scenario, Executor, Mode};
+use overtime::harness::near_tie;
+use overtime::harness::Case;
+use overtime::harness::VerdictKind;
+use overtime::harness::{run_case, RunConfig};
+use overtime::harness::{scenario, CaseExecutor, Mode};
 use overtime::reference::{simulated, ReferenceExecutor};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -55,10 +55,7 @@ fn main() {
             }
         };
         for path in files {
-            let stem = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let stem = scenario::name_of(&path);
             let loaded = scenario::load(&path).map_err(|e| e.to_string());
             let real_time = loaded.as_ref().map_or(true, has_real_time_combination);
             let for_sim = loaded.clone();
@@ -127,7 +124,7 @@ fn threaded_trial(case: Result<Case, String>) -> Result<(), Failed> {
             left_to_simulation.push(format!("{label}: {tie}"));
             continue;
         }
-        let executor: Arc<dyn Executor> = Arc::new(executor);
+        let executor: Arc<dyn CaseExecutor> = Arc::new(executor);
         let run = run_case(&executor, &case, mode, &config);
         if let Some(tie) = near_tie(&run.trace, config.epsilon) {
             left_to_simulation.push(format!("{label} (in this run): {tie}"));

@@ -10,9 +10,10 @@
 //! `PROPTEST_CASES` sets the calls per contract (default 2,000); `PROPTEST_RNG_SEED` replays a
 //! run (each run prints its seed).
 
+use overtime::harness::campaign::{check, Campaign, CampaignError};
 use overtime::harness::scenario;
-use overtime::harness::strategies::{check, Campaign, CampaignError, Workloads};
-use overtime::harness::{CallShape, Executor, Mode, Profile, Property};
+use overtime::harness::strategies::Workloads;
+use overtime::harness::{CallParams, Executor, Mode, Profile, Property};
 use overtime::reference::core::Core;
 use overtime::reference::simulated::{self, SimExecutor};
 use overtime::reference::ReferenceExecutor;
@@ -21,13 +22,13 @@ use std::path::PathBuf;
 
 mod common;
 
-/// Generated calls per contract; six contracts, so 12,000 calls by default (about a second).
+/// Generated calls per contract; six contracts, so 12,000 calls by default.
 const CALLS_PER_CONTRACT: u32 = 2_000;
 
 #[test]
 fn the_reference_keeps_every_property_on_generated_calls() {
     for executor in ReferenceExecutor::all() {
-        let profile = executor.profile();
+        let profile = executor.simulated_profile();
         let strategy = Workloads::simulated(profile.modes.clone()).calls();
         let campaign = Campaign::from_env(CALLS_PER_CONTRACT);
         let result = check(&campaign, &profile, &strategy, |call| {
@@ -53,8 +54,8 @@ impl SimExecutor for IgnoresUnorderedDeadline {
         }
     }
 
-    fn start(&self, shape: &CallShape) -> Core {
-        let mut shape = shape.clone();
+    fn start(&self, call: &CallParams) -> Core {
+        let mut shape = *call;
         if shape.mode == Mode::Unordered {
             shape.timeout = None;
         }

@@ -3,7 +3,7 @@
 //! reference executor passes the same suite (tests/conformance_matrix.rs).
 
 use overtime::harness::catalogue::catalogue;
-use overtime::harness::conformance::SuiteOptions;
+use overtime::harness::SuiteOptions;
 use overtime::mutants::Mutant;
 use overtime::zoo::{catch_real_time, catch_simulated};
 use rstest::rstest;

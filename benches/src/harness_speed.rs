@@ -2,8 +2,8 @@
 //! and how long the full real-time suite takes for one executor.
 
 use overtime_harness::catalogue::catalogue;
-use overtime_harness::conformance::{run_suite, SuiteOptions, SuiteResult};
-use overtime_harness::{Executor, Mode};
+use overtime_harness::{run_suite, SuiteOptions, SuiteResult};
+use overtime_harness::{CaseExecutor, Mode};
 use overtime_reference::simulated;
 use overtime_reference::ReferenceExecutor;
 use std::sync::Arc;
@@ -31,6 +31,6 @@ pub fn simulated_cases(budget: Duration) -> (u64, Duration) {
 }
 
 /// The whole real-time suite (every case, every mode, default ε) for `executor`.
-pub fn real_time_suite(executor: Arc<dyn Executor>) -> SuiteResult {
+pub fn real_time_suite(executor: Arc<dyn CaseExecutor>) -> SuiteResult {
     run_suite(&executor, &SuiteOptions::default(), |_| {})
 }

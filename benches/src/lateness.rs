@@ -1,5 +1,5 @@
 //! Timeout lateness: how late the consumer sees the timeout against the due time the spec
-//! computes from the trace (`conformance::timeout_lateness`: seen − max(D, asked)).
+//! computes from the trace (the checker's [`overtime_harness::Judgement`]: seen − max(D, asked)).
 //!
 //! One sample is one call of two hung tasks on two workers with timeout T and an eager
 //! consumer, recorded by the harness's own consumer and judged from its trace, so every clock
@@ -7,10 +7,9 @@
 //! the call + T), `overall` the call + T.
 
 use crate::Subject;
-use overtime_harness::conformance::timeout_lateness;
-use overtime_harness::runner::consume;
-use overtime_harness::task::instrument;
-use overtime_harness::{Call, CallShape, Consumer, Gate, Mode, Recorder, TaskSpec, Trace};
+use overtime_harness::{
+    consume, instrument, judge, Call, CallParams, Consumer, Gate, Mode, Recorder, TaskSpec, Trace,
+};
 use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -24,30 +23,26 @@ pub fn sample(subject: Subject, mode: Mode, timeout: Duration) -> Option<Duratio
     let recorder = Recorder::new();
     let gate = Gate::new();
     let specs = vec![TaskSpec::Hang; 2];
-    let call = Call {
-        tasks: instrument(&specs, &recorder, &gate),
+    let params = CallParams {
+        n_tasks: specs.len(),
         n_jobs: 2,
         timeout: Some(timeout),
         mode,
     };
+    let call = Call::new(params, instrument(&specs, &recorder, &gate));
     consume(&*executor, call, &Consumer::default(), &recorder);
     // Seal before releasing the hung tasks: their release is not part of the call.
     recorder.seal();
     gate.open();
     let trace = Trace {
-        shape: CallShape {
-            n_tasks: specs.len(),
-            n_jobs: 2,
-            timeout: Some(timeout),
-            mode,
-        },
+        call: params,
         contract: executor.profile().contract,
         tasks: specs,
         consumer: Consumer::default(),
         events: recorder.events(),
         follow_up: None,
     };
-    timeout_lateness(&trace, EPSILON)
+    judge(&trace, EPSILON).timeout_lateness
 }
 
 /// A bare wait with no executor around it: the floor a timeout can be seen at.

@@ -19,7 +19,9 @@ pub mod load;
 pub mod memory;
 pub mod throughput;
 
-use overtime_harness::{CallError, Contract, Executor, Mode, OnTimeout, Outcome, TimeoutClock};
+use overtime_harness::{
+    CallError, CallParams, Contract, Executor, Mode, OnTimeout, Outcome, TimeoutClock,
+};
 use overtime_rayon::RayonExecutor;
 use overtime_reference::core::{Core, CoreConfig};
 use overtime_reference::ReferenceExecutor;
@@ -92,7 +94,15 @@ impl Subject {
                     on_timeout: OnTimeout::Abort,
                     cancels_running: true,
                 };
-                let config = CoreConfig::new(jobs.len(), n_jobs, timeout, mode, contract);
+                let config = CoreConfig::new(
+                    CallParams {
+                        n_tasks: jobs.len(),
+                        n_jobs,
+                        timeout,
+                        mode,
+                    },
+                    contract,
+                );
                 overtime_reference::run_jobs(Core::new(config), jobs, mode)
             }
             Subject::Rayon(clock) => {

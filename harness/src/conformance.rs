@@ -1,25 +1,28 @@
 //! Runs the whole suite for one executor and folds the per-case verdicts into one verdict per
 //! mode × property — the conformance matrix. The JSON form is `specs/results-schema.md`.
 
-use crate::catalogue::{catalogue, Case};
-use crate::executor::Executor;
-use crate::model::{Mode, Profile};
-use crate::properties::{Facts, Level, Property, Verdict, VerdictKind};
-use crate::runner::{run_case, CaseRun, RunConfig};
-use crate::trace::{Answer, Trace};
-use serde::Serialize;
+use crate::case::Case;
+use crate::case_executor::CaseExecutor;
+use crate::catalogue::catalogue;
+use crate::millis;
+use crate::model::{Mode, OnTimeout, Profile, TimeoutClock};
+use crate::properties::{Level, Property, Verdict, VerdictKind};
+use crate::run::{CaseRun, RunConfig};
+use crate::runner::run_case;
+use crate::trace::Trace;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// The verdict on one property in one mode, over every case of the suite.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PropertyResult {
     pub executor: String,
     pub mode: Mode,
-    pub clock: crate::model::TimeoutClock,
-    pub on_timeout: crate::model::OnTimeout,
+    pub clock: TimeoutClock,
+    pub on_timeout: OnTimeout,
     pub property: Property,
-    pub id: &'static str,
+    pub id: String,
     pub level: Level,
     pub verdict: VerdictKind,
     /// For a failure: the first failing case and its evidence. Otherwise a summary.
@@ -28,7 +31,7 @@ pub struct PropertyResult {
     pub cases: CaseCounts,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseCounts {
     pub pass: usize,
     pub fail: usize,
@@ -37,31 +40,35 @@ pub struct CaseCounts {
 }
 
 /// One case in one mode, as the JSON records it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseResult {
     pub case: String,
     pub mode: Mode,
     pub retries: u32,
-    pub harness_lateness_ms: f64,
+    #[serde(rename = "harness_lateness_ms", with = "millis::rounded")]
+    pub harness_lateness: Duration,
     /// How late the timeout was seen against max(D, asked), when the case timed out (Abort).
-    pub timeout_lateness_ms: Option<f64>,
+    #[serde(rename = "timeout_lateness_ms", with = "millis::rounded::opt")]
+    pub timeout_lateness: Option<Duration>,
     pub verdicts: Vec<CaseVerdict>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseVerdict {
     pub property: Property,
-    pub id: &'static str,
+    pub id: String,
     pub verdict: VerdictKind,
     pub evidence: String,
 }
 
 /// Everything one executor's run of the suite produced.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SuiteResult {
     pub profile: Profile,
-    pub epsilon_ms: f64,
-    pub wall_time_ms: f64,
+    #[serde(rename = "epsilon_ms", with = "millis::rounded")]
+    pub epsilon: Duration,
+    #[serde(rename = "wall_time_ms", with = "millis::rounded")]
+    pub wall_time: Duration,
     pub results: Vec<PropertyResult>,
     pub cases: Vec<CaseResult>,
     #[serde(skip)]
@@ -117,12 +124,12 @@ impl Default for SuiteOptions {
 /// Runs every case in every requested mode the executor supports; `on_case` sees each run as
 /// it finishes (for progress output).
 pub fn run_suite(
-    executor: &Arc<dyn Executor>,
+    executor: &Arc<dyn CaseExecutor>,
     options: &SuiteOptions,
     mut on_case: impl FnMut(&CaseRun),
 ) -> SuiteResult {
     let started = Instant::now();
-    let profile = executor.profile();
+    let profile = executor.declared_profile();
     let mut runs: Vec<CaseRun> = Vec::new();
     for &mode in &options.modes {
         if !profile.modes.contains(&mode) {
@@ -208,7 +215,7 @@ pub fn fold(
                 clock: profile.contract.clock,
                 on_timeout: profile.contract.on_timeout,
                 property,
-                id: property.id(),
+                id: property.id().to_string(),
                 level: property.level(),
                 verdict,
                 evidence,
@@ -222,14 +229,14 @@ pub fn fold(
             case: run.case.clone(),
             mode: run.mode,
             retries: run.retries,
-            harness_lateness_ms: ms(run.harness_lateness),
-            timeout_lateness_ms: timeout_lateness(&run.trace, epsilon).map(ms),
+            harness_lateness: run.harness_lateness,
+            timeout_lateness: run.timeout_lateness,
             verdicts: run
                 .verdicts
                 .iter()
                 .map(|(p, v)| CaseVerdict {
                     property: *p,
-                    id: p.id(),
+                    id: p.id().to_string(),
                     verdict: v.verdict,
                     evidence: v.evidence.clone(),
                 })
@@ -238,8 +245,8 @@ pub fn fold(
         .collect();
     SuiteResult {
         profile,
-        epsilon_ms: ms(epsilon),
-        wall_time_ms: ms(wall_time),
+        epsilon,
+        wall_time,
         results,
         cases,
         traces: runs
@@ -247,18 +254,4 @@ pub fn fold(
             .map(|r| (r.case, r.mode, r.trace))
             .collect(),
     }
-}
-
-/// How late the timeout error was seen against max(D, asked), when a trace ends in one.
-pub fn timeout_lateness(trace: &Trace, epsilon: Duration) -> Option<Duration> {
-    let f = Facts::of(trace, epsilon);
-    let (at, Answer::Timeout) = f.terminal()? else {
-        return None;
-    };
-    let due = f.first_obligation()?.due;
-    Some(f.lateness(due, at))
-}
-
-fn ms(d: Duration) -> f64 {
-    (d.as_secs_f64() * 1e6).round() / 1e3
 }

@@ -1,9 +1,12 @@
-//! The one trait an executor implements to be judged, and what a call hands back.
+//! The trait an executor implements to be judged, and what a call hands it and gets back.
+//!
+//! Two methods: [`Executor::profile`] says what the executor promises, [`Executor::run`] runs
+//! one call. Everything else — making the call, pulling the stream, recording the trace, the
+//! watchdog — is the harness's.
 
-use crate::catalogue::Case;
+use crate::call::CallParams;
 use crate::model::{Mode, Profile};
-use crate::task::{Output, Task};
-use crate::trace::{Consumer, Recorder};
+use crate::task::{Output, Task, TaskFailure};
 use std::fmt;
 use std::time::Duration;
 
@@ -15,17 +18,41 @@ pub struct Call {
     pub mode: Mode,
 }
 
-/// One slot of the output: a task's result, or (under `OnTimeout::PerTask`) its timed-out marker.
+impl Call {
+    /// The call of `params` over `tasks` (one per task of `params`).
+    pub fn new(params: CallParams, tasks: Vec<Task>) -> Call {
+        debug_assert_eq!(params.n_tasks, tasks.len(), "one task per task of the call");
+        Call {
+            tasks,
+            n_jobs: params.n_jobs,
+            timeout: params.timeout,
+            mode: params.mode,
+        }
+    }
+
+    /// The call's parameters, without its task bodies.
+    pub fn params(&self) -> CallParams {
+        CallParams {
+            n_tasks: self.tasks.len(),
+            n_jobs: self.n_jobs,
+            timeout: self.timeout,
+            mode: self.mode,
+        }
+    }
+}
+
+/// One slot of the output: a task's result, or (under `OnTimeout::PerTask`) its timed-out
+/// marker. The trace's [`crate::Answer`] and the reference core use the same two names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Slot {
-    Value(Output),
+    Item(Output),
     TimedOut { task: usize },
 }
 
 impl Slot {
     pub fn task(&self) -> usize {
         match *self {
-            Slot::Value(o) => o.task,
+            Slot::Item(o) => o.task,
             Slot::TimedOut { task } => task,
         }
     }
@@ -43,7 +70,18 @@ pub enum CallError {
     TaskFailed { task: usize, message: String },
     /// The executor itself failed (a crash, a protocol error, a broken pool).
     #[error("executor failure: {0}")]
-    Executor(String),
+    ExecutorError(String),
+}
+
+/// A task's failure is the call's: `task.run(stop)?` in a function returning
+/// `Result<_, CallError>`.
+impl From<TaskFailure> for CallError {
+    fn from(f: TaskFailure) -> CallError {
+        CallError::TaskFailed {
+            task: f.task,
+            message: f.message,
+        }
+    }
 }
 
 /// What one pull of a lazy stream yields.
@@ -77,41 +115,4 @@ pub trait Executor: Send + Sync {
 
     /// Runs one call. `call.mode` is one of `profile().modes`.
     fn run(&self, call: Call) -> Outcome;
-
-    /// Runs one call *and consumes it* as `behaviour` says, recording the whole trace of the
-    /// call (call made and returned, pulls and answers, drop, task starts and ends) into
-    /// `recorder` itself.
-    ///
-    /// For executors whose consumer cannot be the harness's: an external executor's iterator
-    /// lives in its adapter process, so the adapter's consumer is the real one and its events
-    /// are the trace. The default declines and hands the call back: the harness's consumer
-    /// pulls what [`Executor::run`] returns and records it.
-    fn consume_itself(
-        &self,
-        call: Call,
-        behaviour: &Consumer,
-        recorder: &Recorder,
-    ) -> SelfConsumed {
-        let _ = (behaviour, recorder);
-        SelfConsumed::Declined(call)
-    }
-
-    /// Called by the runner before each attempt at a case, before its clock and its watchdog
-    /// start: an executor may get ready here (an adapter process starts and warms up its
-    /// workers) without that time counting against the case. The default does nothing.
-    fn begin_case(&self, case: &Case) {
-        let _ = case;
-    }
-
-    /// Called by the runner after each attempt at a case, once its hung tasks are released:
-    /// an executor may tear down what [`Executor::begin_case`] made. The default does nothing.
-    fn end_case(&self) {}
-}
-
-/// What [`Executor::consume_itself`] did with a call.
-pub enum SelfConsumed {
-    /// The executor ran and consumed the call and recorded its trace.
-    Recorded,
-    /// The executor leaves consuming to the harness; here is the call back.
-    Declined(Call),
 }

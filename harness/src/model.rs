@@ -3,7 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::time::Duration;
 
 /// How a call hands its results back (spec §1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -141,57 +140,4 @@ pub struct Profile {
     /// The return modes it supports; the others are reported as not applicable.
     pub modes: Vec<Mode>,
     pub contract: Contract,
-}
-
-/// The parameters of one call, without the task bodies: what a trace records.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CallShape {
-    pub n_tasks: usize,
-    pub n_jobs: usize,
-    #[serde(with = "opt_duration_ms")]
-    pub timeout: Option<Duration>,
-    pub mode: Mode,
-}
-
-/// Serde helpers that write durations as (fractional) milliseconds, the unit of every report.
-pub mod duration_ms {
-    use serde::{Deserialize, Deserializer, Serializer};
-    use std::time::Duration;
-
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_f64(d.as_secs_f64() * 1e3)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        let ms = f64::deserialize(d)?;
-        if !(ms.is_finite() && ms >= 0.0) {
-            return Err(serde::de::Error::custom(format!(
-                "a duration in milliseconds must be a finite number >= 0, got {ms}"
-            )));
-        }
-        Ok(Duration::from_secs_f64(ms / 1e3))
-    }
-}
-
-/// As [`duration_ms`], for an optional duration (absent or null means none).
-pub mod opt_duration_ms {
-    use serde::{Deserialize, Deserializer, Serializer};
-    use std::time::Duration;
-
-    pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
-        match d {
-            Some(d) => s.serialize_some(&(d.as_secs_f64() * 1e3)),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-        match Option::<f64>::deserialize(d)? {
-            None => Ok(None),
-            Some(ms) if ms.is_finite() && ms >= 0.0 => Ok(Some(Duration::from_secs_f64(ms / 1e3))),
-            Some(ms) => Err(serde::de::Error::custom(format!(
-                "a duration in milliseconds must be a finite number >= 0, got {ms}"
-            ))),
-        }
-    }
 }

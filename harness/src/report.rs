@@ -1,8 +1,9 @@
 //! Reports for people: the compact terminal matrix and the markdown report.
 
 use crate::conformance::SuiteResult;
+use crate::millis::Millis;
 use crate::model::Mode;
-use crate::properties::{Level, Property, VerdictKind};
+use crate::properties::{Property, VerdictKind};
 use std::fmt::Write;
 
 fn cell(kind: Option<VerdictKind>) -> &'static str {
@@ -16,10 +17,7 @@ fn cell(kind: Option<VerdictKind>) -> &'static str {
 }
 
 fn level(p: Property) -> &'static str {
-    match p.level() {
-        Level::Must => "MUST",
-        Level::Should => "SHOULD",
-    }
+    p.level().as_str()
 }
 
 /// The compact matrix: one row per property, one column per mode, then every failure with its
@@ -30,7 +28,10 @@ pub fn matrix(result: &SuiteResult, modes: &[Mode]) -> String {
     let _ = writeln!(
         out,
         "executor {}  (clock {}, on_timeout {}, ε {} ms)",
-        result.profile.name, c.clock, c.on_timeout, result.epsilon_ms
+        result.profile.name,
+        c.clock,
+        c.on_timeout,
+        Millis(result.epsilon)
     );
     let _ = write!(out, "{:<28} {:<7}", "property", "level");
     for m in modes {
@@ -81,8 +82,8 @@ pub fn markdown(results: &[SuiteResult], command: &str) -> String {
             c.clock,
             c.on_timeout,
             c.cancels_running,
-            result.epsilon_ms,
-            result.wall_time_ms / 1e3,
+            Millis(result.epsilon),
+            result.wall_time.as_secs_f64(),
             result.cases.len(),
             result.total_retries(),
             if result.conforms() { "yes" } else { "no" }
@@ -120,7 +121,8 @@ pub fn markdown(results: &[SuiteResult], command: &str) -> String {
         let lateness: Vec<f64> = result
             .cases
             .iter()
-            .filter_map(|c| c.timeout_lateness_ms)
+            .filter_map(|c| c.timeout_lateness)
+            .map(|d| d.as_secs_f64() * 1e3)
             .collect();
         if !lateness.is_empty() {
             let max = lateness.iter().cloned().fold(0.0, f64::max);
@@ -132,8 +134,14 @@ pub fn markdown(results: &[SuiteResult], command: &str) -> String {
             );
             let _ = writeln!(out, "\n| case | mode | lateness (ms) |\n|---|---|---|");
             for c in result.cases.iter() {
-                if let Some(l) = c.timeout_lateness_ms {
-                    let _ = writeln!(out, "| {} | {} | {:.3} |", c.case, c.mode, l);
+                if let Some(l) = c.timeout_lateness {
+                    let _ = writeln!(
+                        out,
+                        "| {} | {} | {:.3} |",
+                        c.case,
+                        c.mode,
+                        l.as_secs_f64() * 1e3
+                    );
                 }
             }
         }

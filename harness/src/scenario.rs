@@ -17,19 +17,21 @@
 //! drop_after = 2                      # drop the iteration after this many items
 //! ```
 //!
+//! Optional keys: `follow_up = true` (a second call right after, judged by P11) and
+//! `exercises = ["P01", "P08"]` (the properties the case is meant to exercise).
+//!
 //! [`load`] reads and checks a file; every error names the file, the line and what is wrong
 //! ([`ScenarioError`]). [`to_toml`] prints a case in the same format, ready to save: a
 //! generated failure is printed that way, so it can be kept as a regression.
 
-use crate::catalogue::Case;
-use crate::task::TaskSpec;
-use crate::trace::Consumer;
+use crate::call::{Consumer, TaskSpec};
+use crate::case::Case;
+use crate::millis::Millis;
 use serde::Deserialize;
 use std::fmt;
 use std::fs;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// Where the format is described, for error messages.
 const FORMAT_DOC: &str = "specs/scenarios/README.md";
@@ -188,7 +190,7 @@ fn check(case: &Case, text: &str, file: &Path) -> Result<(), ScenarioError> {
         let message = format!("{message} (the format is described in {FORMAT_DOC})");
         return Err(ScenarioError::at(file, text, Some(at), message));
     }
-    let stem = file.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+    let stem = name_of(file);
     if case.name != stem {
         return Err(ScenarioError::at(
             file,
@@ -221,6 +223,14 @@ pub fn load(path: &Path) -> Result<Case, ScenarioError> {
         message: format!("cannot read the scenario file: {e}"),
     })?;
     parse(&text, path)
+}
+
+/// A scenario file's name: its file name without `.toml` (what its `name` must be, and what
+/// its test is called).
+pub fn name_of(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// The scenario files of `dir` (every `*.toml`, sorted by name); a directory that does not
@@ -265,10 +275,14 @@ pub fn to_toml(case: &Case) -> String {
     }
     out.push_str(&format!("n_jobs = {}\n", case.n_jobs));
     if let Some(timeout) = case.timeout {
-        out.push_str(&format!("timeout = {}\n", ms(timeout)));
+        out.push_str(&format!("timeout = {}\n", Millis(timeout)));
     }
     if case.follow_up {
         out.push_str("follow_up = true\n");
+    }
+    if !case.exercises.is_empty() {
+        let ids: Vec<String> = case.exercises.iter().map(|p| string(p.id())).collect();
+        out.push_str(&format!("exercises = [{}]\n", ids.join(", ")));
     }
     if case.tasks.is_empty() {
         out.push_str("tasks = []\n");
@@ -312,7 +326,7 @@ fn inline(value: &toml::Value) -> String {
     match value {
         toml::Value::String(s) => string(s),
         toml::Value::Float(f) if f.is_finite() && *f >= 0.0 => {
-            ms(Duration::from_secs_f64(*f / 1e3))
+            Millis::from_f64(*f).map_or_else(|_| f.to_string(), |m| m.to_string())
         }
         toml::Value::Table(table) => {
             // `kind` first: it says what the rest means.
@@ -336,43 +350,13 @@ fn string(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
 }
 
-/// Milliseconds, exact to the nanosecond, without trailing zeros: `100`, `99.999`, `0.000001`.
-fn ms(d: Duration) -> String {
-    let ns = d.as_nanos();
-    let (whole, frac) = (ns / 1_000_000, ns % 1_000_000);
-    if frac == 0 {
-        whole.to_string()
-    } else {
-        let frac = format!("{frac:06}");
-        format!("{whole}.{}", frac.trim_end_matches('0'))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalogue::catalogue;
+    use std::time::Duration;
 
     fn file(name: &str) -> PathBuf {
         PathBuf::from(format!("specs/scenarios/{name}.toml"))
-    }
-
-    #[test]
-    fn every_catalogue_case_prints_and_reads_back_unchanged() {
-        for case in catalogue() {
-            let text = to_toml(&case);
-            let back = parse(&text, &file(&case.name));
-            assert_eq!(back.as_ref(), Ok(&case), "{text}");
-        }
-    }
-
-    #[test]
-    fn durations_print_exactly_to_the_nanosecond() {
-        assert_eq!(ms(Duration::from_millis(100)), "100");
-        assert_eq!(ms(Duration::from_nanos(99_999_999)), "99.999999");
-        assert_eq!(ms(Duration::from_nanos(100_000_001)), "100.000001");
-        assert_eq!(ms(Duration::from_micros(1500)), "1.5");
-        assert_eq!(ms(Duration::ZERO), "0");
     }
 
     #[test]
@@ -393,6 +377,7 @@ mod tests {
                 ..Consumer::default()
             },
             follow_up: false,
+            exercises: Vec::new(),
         };
         let text = to_toml(&case);
         assert_eq!(

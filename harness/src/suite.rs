@@ -1,332 +1,371 @@
-//! The test-suite macro: a few lines in a dependent crate turn the whole suite into one
-//! `#[test]` per mode × property for the user's executor.
+//! The test suite for your executor: one test per mode × property, one per scenario file and
+//! mode, and a generated-workload test per mode, as ordinary test trials that `cargo test` and
+//! `cargo nextest` list, filter and run one by one.
 //!
-//! ```ignore
+//! In a test file declared with `harness = false` in your `Cargo.toml`:
+//!
+//! ```toml
+//! [[test]]
+//! name = "my_pool"
+//! harness = false
+//! ```
+//!
+//! ```no_run
+//! # use overtime_harness::{Call, Contract, Executor, Mode, Outcome, Profile};
+//! # struct MyPool;
+//! # impl MyPool { fn new(_: usize) -> MyPool { MyPool } }
+//! # impl Executor for MyPool {
+//! #     fn profile(&self) -> Profile {
+//! #         Profile { name: "my-pool".into(), modes: vec![Mode::List], contract: Contract::JOBLIB_DOCUMENTED }
+//! #     }
+//! #     fn run(&self, _call: Call) -> Outcome { Outcome::List(Ok(Vec::new())) }
+//! # }
 //! overtime_harness::suite!(my_pool, MyPool::new(4));
 //! ```
 //!
-//! generates `my_pool::list::p01_liveness`, …, `my_pool::unordered::p12_cancel_running`. The
-//! first test of a mode runs the catalogue in that mode once; the others judge the cached
-//! result. ε is 20 ms unless `OVERTIME_EPSILON_MS` says otherwise. A failed property (MUST or
-//! SHOULD) fails its test with the evidence; an inconclusive one fails too (the harness could
+//! gives `my_pool::list::p01_liveness`, …, `my_pool::unordered::p12_cancel_running` and
+//! `my_pool::<mode>::generated_workloads`. The first property trial of a mode runs the
+//! catalogue in that mode once; the others judge the same run. A failed property (MUST or
+//! SHOULD) fails its trial with the evidence; an inconclusive one fails too (the harness could
 //! not judge it and says why); a property that does not apply passes and prints why.
 //!
-//! Each mode also gets `generated_workloads`: generated calls (0–6 tasks, durations on a 4ε
-//! grid, T = 10ε) run in real time against the executor, 12 of them unless `PROPTEST_CASES`
-//! says otherwise. It prints its seed (`PROPTEST_RNG_SEED` replays a run) and, on a MUST
-//! failure, the shrunk call as a scenario file to save under `specs/regressions/`.
+//! Options follow the executor, as `name = value` (each is a method of [`Suite`]):
 //!
-//! Scenario files run too when the macro is given their directories (relative to the package):
-//!
-//! ```ignore
-//! overtime_harness::suite!(my_pool, MyPool::new(4), scenarios = ["specs/scenarios"]);
+//! ```no_run
+//! # use overtime_harness::{Call, Contract, Executor, Mode, Outcome, Profile};
+//! # struct MyPool;
+//! # impl MyPool { fn new(_: usize) -> MyPool { MyPool } }
+//! # impl Executor for MyPool {
+//! #     fn profile(&self) -> Profile {
+//! #         Profile { name: "my-pool".into(), modes: vec![Mode::List], contract: Contract::JOBLIB_DOCUMENTED }
+//! #     }
+//! #     fn run(&self, _call: Call) -> Outcome { Outcome::List(Ok(Vec::new())) }
+//! # }
+//! overtime_harness::suite!(
+//!     my_pool,
+//!     MyPool::new(4),
+//!     epsilon = std::time::Duration::from_millis(50),    // default 20 ms
+//!     timeout = std::time::Duration::from_millis(500),   // the catalogue's T, default 100 ms
+//!     scenarios = ["specs/scenarios"],                   // relative to your package
+//! );
 //! ```
 //!
-//! adds `my_pool::<mode>::scenario_files`, which runs every `*.toml` there in real time and
-//! fails naming each file that fails a MUST property (or does not parse: file and line).
+//! `scenarios` adds `my_pool::<mode>::scenario::<file>` for every `*.toml` in those
+//! directories, run in real time at the file's own T (a malformed file fails its trial naming
+//! its file and line). `OVERTIME_EPSILON_MS` overrides ε from the environment, and
+//! `PROPTEST_CASES` / `PROPTEST_RNG_SEED` the generated workloads (their seed is printed, so
+//! any run can be replayed). Real-time trials run one at a time unless `--test-threads` says
+//! otherwise: a verdict on time must not depend on how busy the machine is with other trials.
+//!
+//! Run one mode, one property, one file: `cargo test --test my_pool -- list::p01`,
+//! `cargo test --test my_pool -- scenario::joblib-1586`.
 
+use crate::campaign::{check, judge_real_time, judged, Campaign, Judged, Levels};
+use crate::case_executor::CaseExecutor;
+use crate::catalogue::{catalogue_with, CATALOGUE_TIMEOUT};
 use crate::conformance::{run_suite, SuiteOptions, SuiteResult};
-use crate::executor::Executor;
+use crate::millis::Millis;
 use crate::model::Mode;
-use crate::properties::{Property, VerdictKind};
+use crate::properties::{near_tie, Property, VerdictKind};
+use crate::run::{RunConfig, DEFAULT_EPSILON};
 use crate::runner::run_case;
-use crate::runner::{RunConfig, DEFAULT_EPSILON};
 use crate::scenario;
-use crate::strategies::{
-    check, judge_real_time, judged, near_tie, Campaign, Judged, Levels, Workloads,
-};
+use crate::strategies::Workloads;
 use crate::trace::Ms;
-use std::path::Path;
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-/// The cached suite results of one executor, one per mode. Used by [`crate::suite!`].
-pub struct SuiteCache {
-    modes: [OnceLock<SuiteResult>; 3],
-}
-
-impl SuiteCache {
-    pub const fn new() -> SuiteCache {
-        SuiteCache {
-            modes: [OnceLock::new(), OnceLock::new(), OnceLock::new()],
-        }
-    }
-
-    fn result(&self, make: &dyn Fn() -> Arc<dyn Executor>, mode: Mode) -> &SuiteResult {
-        let index = Mode::ALL.iter().position(|m| *m == mode).unwrap_or(0);
-        self.modes[index].get_or_init(|| {
-            let options = SuiteOptions {
-                run: RunConfig {
-                    epsilon: epsilon_from_env(),
-                    ..RunConfig::default()
-                },
-                modes: vec![mode],
-                ..SuiteOptions::default()
-            };
-            run_suite(&make(), &options, |_| {})
-        })
-    }
-
-    /// Judges `property` in `mode`; panics with the evidence when it fails or is inconclusive.
-    pub fn check(&self, make: &dyn Fn() -> Arc<dyn Executor>, mode: Mode, property: Property) {
-        let result = self.result(make, mode);
-        let Some(r) = result.result(mode, property) else {
-            panic!("{} {}: no verdict was produced", mode, property.label());
-        };
-        match r.verdict {
-            VerdictKind::Pass => {}
-            VerdictKind::NotApplicable => {
-                println!("{} {} not applicable: {}", mode, property.label(), r.evidence)
-            }
-            VerdictKind::Fail => panic!(
-                "{} violates {} in {} mode\n  {}",
-                result.profile.name,
-                property.label(),
-                mode,
-                r.evidence
-            ),
-            VerdictKind::Inconclusive => panic!(
-                "{} {} could not be judged: {} (run again on a quieter machine, or raise OVERTIME_EPSILON_MS)",
-                mode,
-                property.label(),
-                r.evidence
-            ),
-        }
-    }
-}
-
-impl Default for SuiteCache {
-    fn default() -> Self {
-        SuiteCache::new()
-    }
-}
-
-/// ε for the generated tests: `OVERTIME_EPSILON_MS`, else 20 ms.
-pub fn epsilon_from_env() -> Duration {
-    match std::env::var("OVERTIME_EPSILON_MS") {
-        Ok(text) => match text.trim().parse::<f64>() {
-            Ok(ms) if ms.is_finite() && ms >= 0.0 => Duration::from_secs_f64(ms / 1e3),
-            _ => panic!("OVERTIME_EPSILON_MS must be a number of milliseconds >= 0, got {text:?}"),
-        },
-        Err(_) => DEFAULT_EPSILON,
-    }
-}
-
-/// Generated calls per mode in the suite's `generated_workloads` test, unless `PROPTEST_CASES`
-/// says otherwise: few, because they run in real time (each call takes up to a few T, T = 10ε).
+/// Generated calls per mode in the `generated_workloads` trial, unless `PROPTEST_CASES` says
+/// otherwise: few, because they run in real time (each call takes up to a few T, T = 10ε).
 pub const GENERATED_CALLS: u32 = 12;
 
 /// How long shrinking a real-time failure may take before the smallest call so far is printed.
 pub const GENERATED_SHRINK_TIME: Duration = Duration::from_secs(120);
 
-/// The suite's generated-workload test for one mode: runs [`GENERATED_CALLS`] calls of the
-/// real-time strategies ([`Workloads::real_time`] at ε) against the executor, and panics on the
-/// first MUST failure with the shrunk call as a scenario file. Prints the seed first, so any
-/// run can be replayed with `PROPTEST_RNG_SEED`.
-pub fn generated_workloads(make: &dyn Fn() -> Arc<dyn Executor>, mode: Mode) {
-    let executor = make();
-    let profile = executor.profile();
-    if !profile.modes.contains(&mode) {
-        println!(
-            "{} does not support {mode} mode: nothing to generate",
-            profile.name
-        );
-        return;
-    }
-    let epsilon = epsilon_from_env();
-    let workloads = Workloads::real_time(epsilon, vec![mode]);
-    let campaign = Campaign::from_env(GENERATED_CALLS).with_shrink_time(GENERATED_SHRINK_TIME);
-    let config = RunConfig {
-        epsilon,
-        ..RunConfig::default()
-    };
-    println!(
-        "generated workloads for {} in {mode} mode: {} calls, ε {}, T {}; seed {} \
-         (PROPTEST_RNG_SEED={} replays it, PROPTEST_CASES=N runs N calls)",
-        profile.name,
-        campaign.cases,
-        Ms(epsilon),
-        Ms(workloads.timeout),
-        campaign.seed,
-        campaign.seed
-    );
-    let result = check(&campaign, &profile, &workloads.calls(), |call| {
-        judge_real_time(&executor, call, &config, Levels::Must)
-    });
-    match result {
-        Ok(tally) => println!("{} in {mode} mode: {tally}", profile.name),
-        Err(error) => panic!("{error}"),
-    }
+type Make = Arc<dyn Fn() -> Arc<dyn CaseExecutor> + Send + Sync>;
+
+/// The suite of one executor, as test trials. [`crate::suite!`] builds one and runs it as a
+/// test binary's `main`; build one yourself to choose its options in code.
+#[derive(Clone)]
+pub struct Suite {
+    name: String,
+    make: Make,
+    epsilon: Duration,
+    timeout: Duration,
+    root: PathBuf,
+    scenario_dirs: Vec<PathBuf>,
+    generated_calls: u32,
 }
 
-/// The suite's scenario-file test for one mode (`suite!(name, executor, scenarios = [...])`):
-/// runs every scenario file of `dirs` (relative to `root`, the user's package) against the
-/// executor in real time and panics listing each file that fails a MUST property, with the
-/// evidence, or that is malformed, with its file and line. A file whose run has a near tie
-/// (a completion within ε of a due time; [`crate::strategies::near_tie`]) is reported, not
-/// judged: ties are for simulated time.
-pub fn scenario_files(make: &dyn Fn() -> Arc<dyn Executor>, mode: Mode, root: &str, dirs: &[&str]) {
-    let executor = make();
-    let profile = executor.profile();
-    if !profile.modes.contains(&mode) {
-        println!(
-            "{} does not support {mode} mode: no scenario runs",
-            profile.name
-        );
-        return;
-    }
-    let config = RunConfig {
-        epsilon: epsilon_from_env(),
-        ..RunConfig::default()
-    };
-    let root = Path::new(root);
-    let (mut problems, mut judged_files) = (Vec::new(), 0);
-    for dir in dirs {
-        let dir = root.join(dir);
-        if !dir.is_dir() {
-            problems.push(format!(
-                "{}: not a directory (scenario directories are relative to the package)",
-                dir.display()
-            ));
-            continue;
+impl Suite {
+    /// The suite of the executor `make` builds (called once per mode), its trials named
+    /// `name::…`.
+    pub fn new<E: CaseExecutor + 'static>(
+        name: &str,
+        make: impl Fn() -> E + Send + Sync + 'static,
+    ) -> Suite {
+        Suite {
+            name: name.to_string(),
+            make: Arc::new(move || Arc::new(make()) as Arc<dyn CaseExecutor>),
+            epsilon: DEFAULT_EPSILON,
+            timeout: CATALOGUE_TIMEOUT,
+            root: PathBuf::from("."),
+            scenario_dirs: Vec::new(),
+            generated_calls: GENERATED_CALLS,
         }
-        let files = match scenario::files(&dir) {
-            Ok(files) => files,
-            Err(error) => {
-                problems.push(error.to_string());
-                continue;
+    }
+
+    /// The tolerance ε (default 20 ms; `OVERTIME_EPSILON_MS` overrides it).
+    pub fn epsilon(mut self, epsilon: Duration) -> Suite {
+        self.epsilon = epsilon;
+        self
+    }
+
+    /// The catalogue's timeout T (default 100 ms): every case scales with it.
+    pub fn timeout(mut self, timeout: Duration) -> Suite {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The directory scenario directories are relative to (the macro gives your package's).
+    pub fn root(mut self, root: impl Into<PathBuf>) -> Suite {
+        self.root = root.into();
+        self
+    }
+
+    /// Directories of scenario files to run, one trial per file and mode.
+    pub fn scenarios<P: AsRef<Path>>(mut self, dirs: impl IntoIterator<Item = P>) -> Suite {
+        self.scenario_dirs
+            .extend(dirs.into_iter().map(|d| d.as_ref().to_path_buf()));
+        self
+    }
+
+    /// Generated calls per mode (default [`GENERATED_CALLS`]; `PROPTEST_CASES` overrides it).
+    pub fn generated_calls(mut self, calls: u32) -> Suite {
+        self.generated_calls = calls;
+        self
+    }
+
+    /// ε as the environment may override it.
+    fn effective_epsilon(&self) -> Result<Duration, String> {
+        Ok(Millis::from_env("OVERTIME_EPSILON_MS")?.map_or(self.epsilon, Duration::from))
+    }
+
+    /// Every trial of the suite.
+    pub fn trials(&self) -> Vec<Trial> {
+        let epsilon = match self.effective_epsilon() {
+            Ok(e) => e,
+            Err(message) => {
+                return vec![Trial::test(
+                    format!("{}::configuration", self.name),
+                    move || Err(message.into()),
+                )]
             }
         };
-        for path in files {
-            let shown = path
-                .strip_prefix(root)
-                .unwrap_or(&path)
-                .display()
-                .to_string();
-            let case = match scenario::load(&path) {
-                Ok(case) => case,
-                Err(error) => {
-                    problems.push(error.to_string());
+        let mut trials = Vec::new();
+        for mode in Mode::ALL {
+            let matrix = Arc::new(ModeRun {
+                suite: self.clone(),
+                mode,
+                epsilon,
+                result: OnceLock::new(),
+            });
+            for property in Property::ALL {
+                let matrix = Arc::clone(&matrix);
+                trials.push(Trial::test(
+                    format!(
+                        "{}::{mode}::{}_{}",
+                        self.name,
+                        property.id().to_lowercase(),
+                        property.name()
+                    ),
+                    move || matrix.check(property),
+                ));
+            }
+            let suite = self.clone();
+            trials.push(Trial::test(
+                format!("{}::{mode}::generated_workloads", self.name),
+                move || suite.generated_workloads(mode, epsilon),
+            ));
+            trials.extend(self.scenario_trials(mode, epsilon));
+        }
+        trials
+    }
+
+    /// Runs the trials as a test binary's `main`: parses the test harness's arguments, runs
+    /// real-time trials one at a time unless `--test-threads` says otherwise, and exits with
+    /// the harness's code.
+    pub fn main(&self) -> ! {
+        let mut args = Arguments::from_args();
+        if args.test_threads.is_none() {
+            args.test_threads = Some(1);
+        }
+        libtest_mimic::run(&args, self.trials()).exit()
+    }
+
+    /// One trial per scenario file and this mode.
+    fn scenario_trials(&self, mode: Mode, epsilon: Duration) -> Vec<Trial> {
+        let mut trials = Vec::new();
+        for dir in &self.scenario_dirs {
+            let dir = self.root.join(dir);
+            let files = if dir.is_dir() {
+                scenario::files(&dir).map_err(|e| e.to_string())
+            } else {
+                Err(format!(
+                    "{}: not a directory (scenario directories are relative to the package)",
+                    dir.display()
+                ))
+            };
+            let files = match files {
+                Ok(files) => files,
+                Err(message) => {
+                    trials.push(Trial::test(
+                        format!("{}::{mode}::scenario::{}", self.name, dir.display()),
+                        move || Err(message.into()),
+                    ));
                     continue;
                 }
             };
-            let run = run_case(&executor, &case, mode, &config);
-            if let Some(tie) = near_tie(&run.trace, config.epsilon) {
-                println!("{shown}: not judged in real time: {tie}");
-                continue;
-            }
-            judged_files += 1;
-            match judged(&run.verdicts, Levels::Must) {
-                Judged::Pass => println!("{shown}: ok"),
-                Judged::Skip(why) => println!("{shown}: not judged: {why}"),
-                Judged::Fail { property, evidence } => {
-                    problems.push(format!("{shown}: {} fails: {evidence}", property.label()))
-                }
+            for path in files {
+                let stem = scenario::name_of(&path);
+                let suite = self.clone();
+                trials.push(Trial::test(
+                    format!("{}::{mode}::scenario::{stem}", self.name),
+                    move || suite.scenario_file(&path, mode, epsilon),
+                ));
             }
         }
+        trials
     }
-    if !problems.is_empty() {
-        panic!(
-            "{} in {mode} mode, scenario files:\n  {}",
+
+    /// Runs one scenario file in real time: fails on a MUST failure or a malformed file; a
+    /// run with a near tie (a completion within ε of a due time) is reported, not judged: ties
+    /// are for simulated time.
+    fn scenario_file(&self, path: &Path, mode: Mode, epsilon: Duration) -> Result<(), Failed> {
+        let executor = (self.make)();
+        let profile = executor.declared_profile();
+        if !profile.modes.contains(&mode) {
+            println!("{} does not support {mode} mode: not run", profile.name);
+            return Ok(());
+        }
+        let case = scenario::load(path).map_err(|e| e.to_string())?;
+        let run = run_case(&executor, &case, mode, &RunConfig::with_epsilon(epsilon));
+        if let Some(tie) = near_tie(&run.trace, epsilon) {
+            println!("{}: not judged in real time: {tie}", path.display());
+            return Ok(());
+        }
+        match judged(&run.verdicts, Levels::Must) {
+            Judged::Pass => Ok(()),
+            Judged::Skip(why) => Err(format!("could not be judged: {why}").into()),
+            Judged::Fail { property, evidence } => Err(format!(
+                "{} violates {} in {mode} mode, scenario {}: {evidence}",
+                profile.name,
+                property.label(),
+                path.display()
+            )
+            .into()),
+        }
+    }
+
+    /// Generated calls in real time against the executor; fails on the first MUST failure
+    /// with the shrunk call as a scenario file. Prints the seed first, so any run can be
+    /// replayed with `PROPTEST_RNG_SEED`.
+    fn generated_workloads(&self, mode: Mode, epsilon: Duration) -> Result<(), Failed> {
+        let executor = (self.make)();
+        let profile = executor.declared_profile();
+        if !profile.modes.contains(&mode) {
+            println!(
+                "{} does not support {mode} mode: nothing to generate",
+                profile.name
+            );
+            return Ok(());
+        }
+        let workloads = Workloads::real_time(epsilon, vec![mode]);
+        let campaign =
+            Campaign::from_env(self.generated_calls).with_shrink_time(GENERATED_SHRINK_TIME);
+        let config = RunConfig::with_epsilon(epsilon);
+        println!(
+            "generated workloads for {} in {mode} mode: {} calls, ε {}, T {}; seed {} \
+             (PROPTEST_RNG_SEED={} replays it, PROPTEST_CASES=N runs N calls)",
             profile.name,
-            problems.join("\n  ")
+            campaign.cases,
+            Ms(epsilon),
+            Ms(workloads.timeout),
+            campaign.seed,
+            campaign.seed
         );
-    }
-    if judged_files == 0 {
-        panic!("no scenario file of {dirs:?} could be judged in real time");
+        let tally = check(&campaign, &profile, &workloads.calls(), |call| {
+            judge_real_time(&executor, call, &config, Levels::Must)
+        })
+        .map_err(|e| e.to_string())?;
+        println!("{} in {mode} mode: {tally}", profile.name);
+        Ok(())
     }
 }
 
-/// Generates one `#[test]` per mode × property for an executor. See [`crate::suite`].
+/// The catalogue run in one mode, shared by that mode's property trials.
+struct ModeRun {
+    suite: Suite,
+    mode: Mode,
+    epsilon: Duration,
+    result: OnceLock<SuiteResult>,
+}
+
+impl ModeRun {
+    fn result(&self) -> &SuiteResult {
+        self.result.get_or_init(|| {
+            let options = SuiteOptions {
+                run: RunConfig::with_epsilon(self.epsilon),
+                modes: vec![self.mode],
+                cases: catalogue_with(self.suite.timeout),
+            };
+            run_suite(&(self.suite.make)(), &options, |_| {})
+        })
+    }
+
+    /// Judges `property` in this mode; fails with the evidence when it fails or is
+    /// inconclusive.
+    fn check(&self, property: Property) -> Result<(), Failed> {
+        let result = self.result();
+        let mode = self.mode;
+        let Some(r) = result.result(mode, property) else {
+            return Err(format!("{mode} {}: no verdict was produced", property.label()).into());
+        };
+        match r.verdict {
+            VerdictKind::Pass => Ok(()),
+            VerdictKind::NotApplicable => {
+                println!("{mode} {} not applicable: {}", property.label(), r.evidence);
+                Ok(())
+            }
+            VerdictKind::Fail => Err(format!(
+                "{} violates {} in {mode} mode\n  {}",
+                result.profile.name,
+                property.label(),
+                r.evidence
+            )
+            .into()),
+            VerdictKind::Inconclusive => Err(format!(
+                "{mode} {} could not be judged: {} (run again on a quieter machine, or raise ε)",
+                property.label(),
+                r.evidence
+            )
+            .into()),
+        }
+    }
+}
+
+/// Makes a test binary (declared `harness = false`) that runs an executor's whole suite. See
+/// [`crate::suite`] for the trials and the options.
 #[macro_export]
 macro_rules! suite {
-    ($name:ident, $make:expr $(, scenarios = [$($dir:expr),+ $(,)?])? $(,)?) => {
-        mod $name {
-            #[allow(unused_imports)] // the user's executor type usually lives in the parent
-            use super::*;
-            static SUITE: $crate::suite::SuiteCache = $crate::suite::SuiteCache::new();
-            fn make() -> ::std::sync::Arc<dyn $crate::Executor> {
-                ::std::sync::Arc::new($make)
-            }
-            $crate::__suite_mode!(list, List $(, [$($dir),+])?);
-            $crate::__suite_mode!(ordered, Ordered $(, [$($dir),+])?);
-            $crate::__suite_mode!(unordered, Unordered $(, [$($dir),+])?);
-        }
-    };
-}
-
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __suite_mode {
-    ($mode_mod:ident, $mode:ident $(, [$($dir:expr),+])?) => {
-        mod $mode_mod {
-            use $crate::{Mode, Property};
-            fn check(p: Property) {
-                super::SUITE.check(&super::make, Mode::$mode, p)
-            }
-            #[test]
-            fn p01_liveness() {
-                check(Property::Liveness)
-            }
-            #[test]
-            fn p02_no_premature() {
-                check(Property::NoPremature)
-            }
-            #[test]
-            fn p03_partial_results() {
-                check(Property::PartialResults)
-            }
-            #[test]
-            fn p04_exactly_once() {
-                check(Property::ExactlyOnce)
-            }
-            #[test]
-            fn p05_order() {
-                check(Property::Order)
-            }
-            #[test]
-            fn p06_completion_order() {
-                check(Property::CompletionOrder)
-            }
-            #[test]
-            fn p07_error_propagation() {
-                check(Property::ErrorPropagation)
-            }
-            #[test]
-            fn p08_abort_stops_dispatch() {
-                check(Property::AbortStopsDispatch)
-            }
-            #[test]
-            fn p09_bounded_concurrency() {
-                check(Property::BoundedConcurrency)
-            }
-            #[test]
-            fn p10_drop_returns() {
-                check(Property::DropReturns)
-            }
-            #[test]
-            fn p11_reusable() {
-                check(Property::Reusable)
-            }
-            #[test]
-            fn p12_cancel_running() {
-                check(Property::CancelRunning)
-            }
-            #[test]
-            fn generated_workloads() {
-                $crate::suite::generated_workloads(&super::make, Mode::$mode)
-            }
-            $(
-                #[test]
-                fn scenario_files() {
-                    $crate::suite::scenario_files(
-                        &super::make,
-                        Mode::$mode,
-                        ::std::env!("CARGO_MANIFEST_DIR"),
-                        &[$($dir),+],
-                    )
-                }
-            )?
+    ($name:ident, $make:expr $(, $option:ident = $value:expr)* $(,)?) => {
+        fn main() {
+            $crate::Suite::new(::std::stringify!($name), || $make)
+                .root(::std::env!("CARGO_MANIFEST_DIR"))
+                $(.$option($value))*
+                .main()
         }
     };
 }

@@ -1,70 +1,16 @@
-//! Tasks as data, and the instrumented bodies the harness makes of them.
+//! The instrumented bodies the harness makes of tasks ([`TaskSpec`]s).
 //!
 //! The harness owns every task body: a body timestamps its own start and end on the trace's
 //! clock, so the harness measures what the executor did instead of trusting it. A task that
 //! hangs blocks on the case's [`Gate`], which the harness opens at teardown, so no case leaks a
 //! thread forever.
 
-use crate::model::duration_ms;
+use crate::call::TaskSpec;
 use crate::trace::{Event, Recorder, TaskEnd};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
-
-/// What one task does, as data (scenario files and the process protocol use this form).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum TaskSpec {
-    /// Sleep for `ms`, then return.
-    Sleep {
-        #[serde(with = "duration_ms")]
-        ms: Duration,
-    },
-    /// Keep a CPU busy for `ms`, then return.
-    Spin {
-        #[serde(with = "duration_ms")]
-        ms: Duration,
-    },
-    /// Never end by itself: block until the harness releases the case at teardown.
-    Hang,
-    /// Sleep for `ms`, then fail.
-    Fail {
-        #[serde(with = "duration_ms")]
-        ms: Duration,
-    },
-    /// Sleep for `ms`, but end early, as stopped, when the executor asks it to stop.
-    CooperativeSleep {
-        #[serde(with = "duration_ms")]
-        ms: Duration,
-    },
-    /// Hang until the executor asks it to stop (or the harness releases the case).
-    CooperativeHang,
-}
-
-impl TaskSpec {
-    /// How long the task runs if nobody stops it; `None` for a task that hangs.
-    pub fn duration(&self) -> Option<Duration> {
-        match *self {
-            TaskSpec::Sleep { ms }
-            | TaskSpec::Spin { ms }
-            | TaskSpec::Fail { ms }
-            | TaskSpec::CooperativeSleep { ms } => Some(ms),
-            TaskSpec::Hang | TaskSpec::CooperativeHang => None,
-        }
-    }
-
-    pub fn fails(&self) -> bool {
-        matches!(self, TaskSpec::Fail { .. })
-    }
-
-    pub fn is_cooperative(&self) -> bool {
-        matches!(
-            self,
-            TaskSpec::CooperativeSleep { .. } | TaskSpec::CooperativeHang
-        )
-    }
-}
 
 /// What a task returns: the identity of the task that produced it, so the harness can tell
 /// which result an executor delivered in any mode.

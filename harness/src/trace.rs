@@ -4,8 +4,8 @@
 //! since the trace's origin, taken on the harness's clock (or on virtual time, for the
 //! simulated driver), so a trace is plain data: it serializes, snapshots and diffs.
 
-use crate::model::{duration_ms, CallShape, Contract};
-use crate::task::TaskSpec;
+use crate::call::{CallParams, Consumer, TaskSpec};
+use crate::model::Contract;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -131,25 +131,10 @@ pub struct Stamped {
     pub event: Event,
 }
 
-/// How the harness's consumer pulls a lazy stream.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Consumer {
-    /// Pause before the first pull (a consumer that starts late).
-    #[serde(with = "duration_ms", default)]
-    pub start_after_ms: Duration,
-    /// Pause before every pull after the first (a slow consumer); zero for an eager one.
-    #[serde(with = "duration_ms", default)]
-    pub pause_ms: Duration,
-    /// Drop the iteration after this many items (a consumer that stops early).
-    #[serde(default)]
-    pub drop_after: Option<usize>,
-}
-
 /// The recorded history of one call, with everything needed to judge it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trace {
-    pub shape: CallShape,
+    pub call: CallParams,
     pub contract: Contract,
     pub tasks: Vec<TaskSpec>,
     pub consumer: Consumer,

@@ -37,19 +37,21 @@ pub struct Defective {
 impl Defective {
     /// The core for `config`, with the defect's changes to the configuration applied.
     pub fn new(defect: Mutant, mut config: CoreConfig) -> Defective {
-        let mode = config.mode;
+        let mode = config.call.mode;
         match defect {
             // joblib #1586: in unordered mode no clock runs on the pending tasks.
-            Mutant::UnorderedNeverTimesOut if mode == Mode::Unordered => config.timeout = None,
+            Mutant::UnorderedNeverTimesOut if mode == Mode::Unordered => config.call.timeout = None,
             // Ordered mode built on the completion-order path.
-            Mutant::OrderedOutOfOrder if mode == Mode::Ordered => config.mode = Mode::Unordered,
+            Mutant::OrderedOutOfOrder if mode == Mode::Ordered => {
+                config.call.mode = Mode::Unordered
+            }
             // Sizes its pool from n_jobs, plus one "for the consumer".
-            Mutant::ExceedsNJobs => config.n_jobs += 1,
+            Mutant::ExceedsNJobs => config.call.n_jobs += 1,
             _ => {}
         }
-        let n = config.n_tasks;
+        let n = config.call.n_tasks;
         Defective {
-            timeout: config.timeout,
+            timeout: config.call.timeout,
             core: Core::new(config),
             defect,
             mode,

@@ -12,7 +12,7 @@ pub mod defective;
 pub mod naive;
 
 use defective::Defective;
-use overtime_harness::{Call, CallShape, Contract, Executor, Mode, OnTimeout, Outcome, Profile};
+use overtime_harness::{Call, CallParams, Contract, Executor, Mode, OnTimeout, Outcome, Profile};
 use overtime_reference::core::CoreConfig;
 use overtime_reference::simulated::SimExecutor;
 use overtime_reference::threaded::Job;
@@ -167,15 +167,8 @@ impl SimExecutor for SimulatedMutant {
         MutantExecutor::new(self.mutant).profile()
     }
 
-    fn start(&self, shape: &CallShape) -> Defective {
-        let config = CoreConfig::new(
-            shape.n_tasks,
-            shape.n_jobs,
-            shape.timeout,
-            shape.mode,
-            self.mutant.contract(),
-        );
-        Defective::new(self.mutant, config)
+    fn start(&self, call: &CallParams) -> Defective {
+        Defective::new(self.mutant, CoreConfig::new(*call, self.mutant.contract()))
     }
 }
 
@@ -201,13 +194,7 @@ impl Executor for MutantExecutor {
     }
 
     fn run(&self, call: Call) -> Outcome {
-        let config = CoreConfig::new(
-            call.tasks.len(),
-            call.n_jobs,
-            call.timeout,
-            call.mode,
-            self.mutant.contract(),
-        );
+        let config = CoreConfig::new(call.params(), self.mutant.contract());
         match self.mutant {
             Mutant::NaiveCollectThenCompare => naive::collect_then_compare(call),
             Mutant::NaiveBlockingRecv => naive::blocking_recv(call),

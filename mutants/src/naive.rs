@@ -36,7 +36,7 @@ fn pool(tasks: Vec<Task>, n_jobs: usize) -> (Receiver<Done>, Vec<JoinHandle<()>>
 
 fn slot_of((index, result): Done) -> SlotResult {
     match result {
-        Ok(output) => Ok(Slot::Value(output)),
+        Ok(output) => Ok(Slot::Item(output)),
         Err(failure) => Err(CallError::TaskFailed {
             task: index,
             message: failure.message,
@@ -125,7 +125,9 @@ impl Iterator for BlockingStream {
             }
             let Ok(done) = self.rx.recv() else {
                 self.over = true;
-                return Some(Err(CallError::Executor("the worker pool went away".into())));
+                return Some(Err(CallError::ExecutorError(
+                    "the worker pool went away".into(),
+                )));
             };
             if self.timeout.is_some_and(|t| self.started.elapsed() > t) {
                 self.over = true;

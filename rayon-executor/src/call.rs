@@ -38,7 +38,7 @@ impl End {
                 task: *task,
                 message: message.clone(),
             },
-            End::Completed | End::Dropped => CallError::Executor(format!(
+            End::Completed | End::Dropped => CallError::ExecutorError(format!(
                 "the call ended ({self:?}) while its consumer still waited"
             )),
         }
@@ -109,7 +109,7 @@ impl Shared {
         });
         if let Some(controls) = controls {
             timekeeper::spawn(Arc::clone(&shared), controls).map_err(|e| {
-                CallError::Executor(format!("could not start the timekeeper thread: {e}"))
+                CallError::ExecutorError(format!("could not start the timekeeper thread: {e}"))
             })?;
         }
         Ok((shared, received))
@@ -152,7 +152,7 @@ impl Shared {
     /// The error for the way the call ended, or an executor error when it has not ended.
     pub(crate) fn end_error(&self) -> CallError {
         self.ended.get().map(End::error).unwrap_or_else(|| {
-            CallError::Executor("the call's channel closed before it ended".into())
+            CallError::ExecutorError("the call's channel closed before it ended".into())
         })
     }
 
@@ -294,9 +294,9 @@ pub(crate) fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant
 /// A ready message is taken at once; otherwise the thread parks through [`Select`], not
 /// `recv`/`recv_deadline`: on crossbeam's unbounded and bounded channels those spin and then
 /// `yield_now` four times before they block, and again after waking at the deadline. On an
-/// oversubscribed CPU each yield can give a whole time slice away: measured here at 2×
-/// oversubscription, `recv_deadline` returned about 10 ms after its deadline (p50) where
-/// `Select::select_deadline` returned 0.09 ms after it (`reports/perf.md`).
+/// oversubscribed CPU each yield can give a whole time slice away, so `recv_deadline` returns
+/// far later after its deadline than `Select::select_deadline` does (`reports/perf.md`,
+/// section a, measures both).
 pub(crate) fn recv_until<T>(
     rx: &Receiver<T>,
     deadline: Option<Instant>,

@@ -182,7 +182,7 @@ impl RayonExecutor {
             Err(e) => {
                 return failed(
                     mode,
-                    CallError::Executor(format!(
+                    CallError::ExecutorError(format!(
                         "could not start a rayon pool of {threads} threads: {e}"
                     )),
                 )

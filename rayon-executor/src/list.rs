@@ -34,7 +34,7 @@ pub(crate) fn run(
                         if let (true, Some(at)) = (eager_waits, ended) {
                             shared.send(Message::Completed { task, at });
                         }
-                        Slot::Value(output)
+                        Slot::Item(output)
                     }
                     // Skipped, failed or discarded: the call has ended, and a list with such
                     // a slot is never handed over (see `wait_list`). A placeholder keeps the

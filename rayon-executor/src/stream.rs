@@ -84,7 +84,7 @@ impl Stream {
             self.turn += 1;
         }
         self.dispatch();
-        Some(Ok(Slot::Value(output)))
+        Some(Ok(Slot::Item(output)))
     }
 
     fn fail(&mut self) -> Option<SlotResult> {

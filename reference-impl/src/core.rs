@@ -66,7 +66,7 @@
 //!   after another and report at once ([`Core::batch_finished`]): one input per run instead of
 //!   two per task. Every other call dispatches one task at a time.
 
-use overtime_harness::{Contract, Mode, OnTimeout, TimeoutClock};
+use overtime_harness::{CallParams, Contract, Mode, OnTimeout, TimeoutClock};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 use std::time::Duration;
@@ -101,14 +101,11 @@ impl fmt::Display for Tick {
     }
 }
 
-/// The parameters of one call, as the core sees them.
+/// One call as the core sees it: its parameters (`call.n_jobs` of 0 is treated as 1), the
+/// contract it keeps, and the lazy modes' window.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CoreConfig {
-    pub n_tasks: usize,
-    /// How many tasks may run at once; 0 is treated as 1.
-    pub n_jobs: usize,
-    pub timeout: Option<Duration>,
-    pub mode: Mode,
+    pub call: CallParams,
     pub contract: Contract,
     /// Lazy modes: at most this many tasks dispatched but not yet delivered; 0 is treated as 1.
     /// Ignored in List mode.
@@ -117,20 +114,11 @@ pub struct CoreConfig {
 
 impl CoreConfig {
     /// A configuration with the default window, [`CoreConfig::default_window`].
-    pub fn new(
-        n_tasks: usize,
-        n_jobs: usize,
-        timeout: Option<Duration>,
-        mode: Mode,
-        contract: Contract,
-    ) -> CoreConfig {
+    pub fn new(call: CallParams, contract: Contract) -> CoreConfig {
         CoreConfig {
-            n_tasks,
-            n_jobs,
-            timeout,
-            mode,
+            call,
             contract,
-            window: CoreConfig::default_window(n_jobs),
+            window: CoreConfig::default_window(call.n_jobs),
         }
     }
 
@@ -431,11 +419,11 @@ impl Core {
     /// A call made at tick 0. The first spawn request asks for the initial workers:
     /// `min(n_jobs, n_tasks)`.
     pub fn new(mut config: CoreConfig) -> Core {
-        config.n_jobs = config.n_jobs.max(1);
+        config.call.n_jobs = config.call.n_jobs.max(1);
         config.window = config.window.max(1);
-        let n = config.n_tasks;
+        let n = config.call.n_tasks;
         Core {
-            table: match config.mode {
+            table: match config.call.mode {
                 Mode::List => Table::Dense(vec![TaskState::UNSTARTED; n]),
                 Mode::Ordered | Mode::Unordered => Table::Live(BTreeMap::new()),
             },
@@ -448,13 +436,13 @@ impl Core {
             ready: VecDeque::new(),
             cursor: 0,
             // The List mode's internal consumer starts waiting for slot 0 at the call.
-            wait_start: (config.mode == Mode::List).then_some(Tick::ZERO),
+            wait_start: (config.call.mode == Mode::List).then_some(Tick::ZERO),
             aborted: None,
             dropped: false,
             terminated: false,
             delivered: 0,
             stop_requests: Vec::new(),
-            spawn_requests: config.n_jobs.min(n),
+            spawn_requests: config.call.n_jobs.min(n),
             newly_abandoned: 0,
             batches: BTreeMap::new(),
             generation: 0,
@@ -503,8 +491,8 @@ impl Core {
         let Some(index) = self.first_unstarted() else {
             return Dispatch::Exit;
         };
-        if self.running.len() >= self.config.n_jobs
-            || (self.config.mode != Mode::List && self.window_used >= self.config.window)
+        if self.running.len() >= self.config.call.n_jobs
+            || (self.config.call.mode != Mode::List && self.window_used >= self.config.window)
         {
             return Dispatch::Wait;
         }
@@ -522,15 +510,15 @@ impl Core {
     /// for the worker (no other worker gets them) and start, as far as the core knows, when the
     /// one before them ends. Every other call gets what [`Core::next_task`] gives.
     pub fn next_batch(&mut self, now: Tick) -> Dispatch {
-        if self.config.mode != Mode::List || self.config.timeout.is_some() {
+        if self.config.call.mode != Mode::List || self.config.call.timeout.is_some() {
             return self.next_task(now);
         }
         let dispatch = self.next_task(now);
         let Dispatch::Run(first) = dispatch else {
             return dispatch;
         };
-        let left = self.config.n_tasks - first;
-        let len = (left / (2 * self.config.n_jobs)).clamp(1, left);
+        let left = self.config.call.n_tasks - first;
+        let len = (left / (2 * self.config.call.n_jobs)).clamp(1, left);
         if len == 1 {
             return dispatch;
         }
@@ -656,7 +644,7 @@ impl Core {
         if self.terminated || self.dropped {
             return Poll::Ready(Answer::End);
         }
-        match self.config.mode {
+        match self.config.call.mode {
             Mode::List => self.poll_list(),
             Mode::Ordered => self.poll_ordered(now),
             Mode::Unordered => self.poll_unordered(now),
@@ -708,7 +696,10 @@ impl Core {
     /// True once no timer can ever be armed again: no timeout, or the call was aborted or
     /// dropped, or every task finished or was marked.
     pub fn timers_finished(&self) -> bool {
-        self.config.timeout.is_none() || self.halted() || self.terminated || self.unresolved == 0
+        self.config.call.timeout.is_none()
+            || self.halted()
+            || self.terminated
+            || self.unresolved == 0
     }
 
     /// Running tasks to ask to stop (each at most once), since the last call.
@@ -736,7 +727,7 @@ impl Core {
     }
 
     fn n_tasks(&self) -> usize {
-        self.config.n_tasks
+        self.config.call.n_tasks
     }
 
     /// Task `i`'s state, wherever it is kept.
@@ -775,7 +766,7 @@ impl Core {
     }
 
     fn earliest_timer(&self) -> Option<(Tick, Timer)> {
-        let timeout = self.config.timeout?;
+        let timeout = self.config.call.timeout?;
         if self.halted() || self.terminated {
             return None;
         }
@@ -797,7 +788,7 @@ impl Core {
 
     /// True when the consumer's current wait has nothing to deliver yet.
     fn awaiting(&self) -> bool {
-        match self.config.mode {
+        match self.config.call.mode {
             Mode::List => self.cursor < self.n_tasks(),
             Mode::Ordered => {
                 self.cursor < self.n_tasks() && self.task(self.cursor).held == Held::Open
@@ -812,7 +803,7 @@ impl Core {
 
     /// The task the consumer's current wait is for (ResultWait).
     fn awaited_task(&self) -> Option<usize> {
-        match self.config.mode {
+        match self.config.call.mode {
             Mode::List | Mode::Ordered => (self.cursor < self.n_tasks()).then_some(self.cursor),
             Mode::Unordered => match self.running.first() {
                 Some(&(_, i)) => Some(i),
@@ -895,7 +886,7 @@ impl Core {
         self.unresolved -= self.n_tasks() - first;
         self.rest_marked = Some(at);
         self.bump_answer();
-        if self.config.mode == Mode::List {
+        if self.config.call.mode == Mode::List {
             self.advance_list();
         }
     }
@@ -906,7 +897,7 @@ impl Core {
         task.tick = at;
         self.table.set(i, task);
         self.bump();
-        match self.config.mode {
+        match self.config.call.mode {
             Mode::Unordered => {
                 self.ready.push_back(slot);
                 self.bump_answer();

@@ -140,13 +140,7 @@ impl Executor for ReferenceExecutor {
     /// List mode blocks until the answer; the lazy modes return at once, the work going on in
     /// the call's threads as the stream is pulled.
     fn run(&self, call: Call) -> Outcome {
-        let mut config = CoreConfig::new(
-            call.tasks.len(),
-            call.n_jobs,
-            call.timeout,
-            call.mode,
-            self.contract,
-        );
+        let mut config = CoreConfig::new(call.params(), self.contract);
         if let Some(window) = self.window {
             config.window = window;
         }

@@ -24,7 +24,7 @@
 //! - **Workers** are the machine's: its spawn requests start them (the initial pool, then a
 //!   replacement for each task abandoned under `PerTask`); a worker asks for work when it starts
 //!   and after each task, and waits while the machine says so.
-//! - **The consumer** behaves as the runner's [`overtime_harness::runner::consume`]: the same
+//! - **The consumer** behaves as the harness's [`overtime_harness::consume`]: the same
 //!   pauses (`start_after_ms` before the first pull, `pause_ms` before each later one), the
 //!   same `drop_after`, the same events, List mode blocking in the call.
 //! - **Time** jumps from one instant to the next: the earliest task end, the end of a consumer
@@ -33,9 +33,11 @@
 //!   its deadline counts — and then workers, deadlines and the consumer act until nothing
 //!   changes.
 //! - **Recording** stops max(0.4T, 20 ms) after the consumer is done (the runner's rule,
-//!   `overtime_harness::runner::settle_time`, with ε = 0).
-//!   A consumer still waiting when nothing can happen any more is hung: the trace ends with
-//!   `watchdog_fired` at the runner's watchdog bound, as in real time.
+//!   [`Case::settle_time`], with ε = 0). A consumer still waiting when nothing can happen any
+//!   more is hung: the trace ends with `watchdog_fired` at the runner's watchdog bound
+//!   ([`Case::watchdog_bound`]), as in real time.
+//! - **The run** is the same [`CaseRun`] a real-time run gives, judged at ε = 0, so one fold
+//!   makes a conformance matrix of either.
 //!
 //! The driver runs any [`Machine`] — the interface the threaded driver runs too; a
 //! [`SimExecutor`] makes one per call. The reference executor is one ([`ReferenceExecutor`]
@@ -43,27 +45,19 @@
 //! one deliberate way (a mutant wrapping the core) is simulated by implementing
 //! [`SimExecutor`] for it: its profile, and its machine for a call.
 //!
-//! Cost: O(events × log n_tasks) per call — a few microseconds for 64 tasks; generating the
-//! call and judging its trace cost more (`examples/simulated_throughput.rs` measures the whole:
-//! about 20,000 generated calls per CPU-second).
+//! Cost: O(events × log n_tasks) per call; generating the call and judging its trace cost more
+//! (`examples/simulated_throughput.rs` measures the whole, `reports/perf.md` records it).
 
 use crate::core::{self, AfterTask, Core, CoreConfig, Dispatch, Poll, TaskResult, Tick};
 use crate::machine::Machine;
 use crate::ReferenceExecutor;
-use overtime_harness::catalogue::Case;
-use overtime_harness::properties::{judge, Property, Verdict};
-use overtime_harness::runner::{case_bound, RunConfig};
 use overtime_harness::{
-    Answer, CallShape, Consumer, Event, Mode, Profile, Stamp, Stamped, TaskEnd, TaskSpec, Trace,
+    Answer, CallParams, Case, CaseRun, Consumer, Contract, Event, Mode, Profile, RunConfig, Stamp,
+    Stamped, TaskEnd, TaskSpec, Trace,
 };
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::Duration;
-
-/// The follow-up call the runner makes for `P11 reusable` (spec P11): four 1 ms sleeps, same
-/// `n_jobs`, T and mode, an eager consumer.
-const FOLLOW_UP_TASKS: usize = 4;
-const FOLLOW_UP_TASK: Duration = Duration::from_millis(1);
 
 /// An executor the simulated driver can run: what it declares, and a fresh machine per call.
 pub trait SimExecutor {
@@ -75,7 +69,7 @@ pub trait SimExecutor {
     fn simulated_profile(&self) -> Profile;
 
     /// The machine for one call made at tick 0.
-    fn start(&self, shape: &CallShape) -> Self::Machine;
+    fn start(&self, call: &CallParams) -> Self::Machine;
 }
 
 /// The reference executor in simulated time: its [`Core`] with its contract and window.
@@ -86,14 +80,8 @@ impl SimExecutor for ReferenceExecutor {
         overtime_harness::Executor::profile(self)
     }
 
-    fn start(&self, shape: &CallShape) -> Core {
-        let mut config = CoreConfig::new(
-            shape.n_tasks,
-            shape.n_jobs,
-            shape.timeout,
-            shape.mode,
-            self.contract(),
-        );
+    fn start(&self, call: &CallParams) -> Core {
+        let mut config = CoreConfig::new(*call, self.contract());
         if let Some(window) = self.window {
             config.window = window;
         }
@@ -101,33 +89,9 @@ impl SimExecutor for ReferenceExecutor {
     }
 }
 
-/// A case simulated in one mode: its trace and the verdicts at ε = 0.
-#[derive(Debug, Clone)]
-pub struct SimRun {
-    pub trace: Trace,
-    pub verdicts: Vec<(Property, Verdict)>,
-}
-
-impl SimRun {
-    /// The first failing property, if any (MUST or SHOULD).
-    pub fn first_failure(&self) -> Option<&(Property, Verdict)> {
-        self.verdicts.iter().find(|(_, v)| v.is_fail())
-    }
-
-    /// When the consumer received the timeout error, if it did.
-    pub fn timeout_seen_at(&self) -> Option<Stamp> {
-        self.trace.events.iter().find_map(|e| match e.event {
-            Event::Answered(Answer::Timeout) => Some(e.at),
-            _ => None,
-        })
-    }
-}
-
 /// Simulates `case` in `mode` and judges every property on the trace at ε = 0.
-pub fn run_case<E: SimExecutor + ?Sized>(executor: &E, case: &Case, mode: Mode) -> SimRun {
-    let trace = simulate(executor, case, mode);
-    let verdicts = judge(&trace, Duration::ZERO);
-    SimRun { trace, verdicts }
+pub fn run_case<E: SimExecutor + ?Sized>(executor: &E, case: &Case, mode: Mode) -> CaseRun {
+    CaseRun::judged(case, mode, simulate(executor, case, mode), Duration::ZERO)
 }
 
 /// Simulates `case` in `mode` (and its follow-up call, if it asks for one) and returns the
@@ -135,13 +99,7 @@ pub fn run_case<E: SimExecutor + ?Sized>(executor: &E, case: &Case, mode: Mode) 
 pub fn simulate<E: SimExecutor + ?Sized>(executor: &E, case: &Case, mode: Mode) -> Trace {
     let contract = executor.simulated_profile().contract;
     let mut trace = simulate_call(executor, case, mode, contract);
-    if case.follow_up {
-        let follow = Case {
-            tasks: vec![TaskSpec::Sleep { ms: FOLLOW_UP_TASK }; FOLLOW_UP_TASKS],
-            consumer: Consumer::default(),
-            follow_up: false,
-            ..case.clone()
-        };
+    if let Some(follow) = case.follow_up_case() {
         trace.follow_up = Some(Box::new(simulate_call(executor, &follow, mode, contract)));
     }
     trace
@@ -151,31 +109,13 @@ fn simulate_call<E: SimExecutor + ?Sized>(
     executor: &E,
     case: &Case,
     mode: Mode,
-    contract: overtime_harness::Contract,
+    contract: Contract,
 ) -> Trace {
-    let shape = CallShape {
-        n_tasks: case.tasks.len(),
-        n_jobs: case.n_jobs,
-        timeout: case.timeout,
-        mode,
-    };
-    let watchdog = Tick::from_duration(case_bound(
-        case,
-        &RunConfig {
-            epsilon: Duration::ZERO,
-            ..RunConfig::default()
-        },
-    ));
-    let mut sim = Sim::new(executor.start(&shape), case, mode, watchdog);
+    let config = RunConfig::simulated();
+    let watchdog = Tick::from_duration(case.watchdog_bound(config.epsilon, config.grace));
+    let mut sim = Sim::new(executor.start(&case.params(mode)), case, mode, watchdog);
     sim.run();
-    Trace {
-        shape,
-        contract,
-        tasks: case.tasks.clone(),
-        consumer: case.consumer.clone(),
-        events: sim.events,
-        follow_up: None,
-    }
+    case.trace(mode, contract, sim.events)
 }
 
 /// Where a task is, as the simulation sees it.
@@ -232,7 +172,7 @@ impl<'a, M: Machine> Sim<'a, M> {
             behaviour: &case.consumer,
             mode,
             watchdog,
-            settle: overtime_harness::runner::settle_time(Duration::ZERO, case.timeout),
+            settle: case.settle_time(Duration::ZERO),
             now: Tick::ZERO,
             events: Vec::with_capacity(8 * n + 16),
             tasks: vec![Run::NotStarted; n],
@@ -449,15 +389,11 @@ impl<'a, M: Machine> Sim<'a, M> {
     /// call): drop, pause, or pull. Mirrors the runner's `consume`.
     fn consumer_next(&mut self) {
         let behaviour = self.behaviour;
-        if behaviour.drop_after.is_some_and(|k| self.delivered >= k) {
+        if behaviour.drops_after(self.delivered) {
             self.drop_iteration();
             return;
         }
-        let pause = if self.delivered == 0 {
-            behaviour.start_after_ms
-        } else {
-            behaviour.pause_ms
-        };
+        let pause = behaviour.pause_before(self.delivered);
         if pause.is_zero() {
             self.ask();
         } else {

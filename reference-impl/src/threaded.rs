@@ -30,9 +30,8 @@
 //!   timekeeper to be scheduled first: one wakeup between the deadline and the consumer
 //!   seeing it, not two); and, while it waits towards a deadline, any change at all. That
 //!   last rule costs a wakeup per change in calls with a timeout and is kept for what it was
-//!   measured to do, not for a mechanism we can point to: with 4 threads spinning on 2 CPUs,
-//!   the consumer's p99 lateness was 3.9 ms or less with it, 4.2 to 6.9 ms without it
-//!   (`reports/perf.md`, section a). Calls without a timeout never pay it;
+//!   measured to do under CPU oversubscription (a lower p99 lateness, `reports/perf.md`
+//!   section a), not for a mechanism we can point to. Calls without a timeout never pay it;
 //! - the timekeeper (`timer`): the next deadline moved earlier than the one it sleeps
 //!   towards, or no timer can be armed again.
 //!
@@ -50,13 +49,12 @@
 //! its answer), one stop flag per worker. Threads are spawned while holding the lock (at the
 //! start, and for PerTask replacements).
 //!
-//! Against rayon's `par_iter().map().collect()` over 100,000 no-op jobs that allocate nothing,
-//! a List call with no timeout takes about 2 to 3 times as long (`reports/perf.md`, section
-//! b): batches remove the locking, and what is left is what `par_iter` does not do — a state
-//! per task in the core (16 bytes), each output moved through the shared store into an answer
-//! in input order, threads started per call. A lazy call hands over one slot per wakeup of the
-//! consumer (about 10 µs a slot on the 2-core machine); batching there would delay results the
-//! consumer could already have.
+//! Against rayon's `par_iter().map().collect()` over no-op jobs, a List call with no timeout
+//! is slower (`reports/perf.md`, section b, says by how much): batches remove the locking, and
+//! what is left is what `par_iter` does not do — a state per task in the core, each output
+//! moved through the shared store into an answer in input order, threads started per call. A
+//! lazy call hands over one slot per wakeup of the consumer; batching there would delay
+//! results the consumer could already have.
 
 use crate::clock::{Clock, RealClock};
 use crate::core::{self, AfterTask, Core, CoreConfig, Dispatch, Poll, TaskResult, Tick};
@@ -198,10 +196,10 @@ enum Delivery {
 
 impl<C: Clock> ThreadedCall<C> {
     /// Starts the call: its workers and (with a timeout) its timekeeper. Tick 0 is whatever
-    /// `clock` says it is; make the clock when the call is made. `config.n_tasks` is replaced
+    /// `clock` says it is; make the clock when the call is made. `config.call.n_tasks` is replaced
     /// by `jobs.len()`.
     pub fn start(mut config: CoreConfig, jobs: Vec<Job>, clock: C) -> ThreadedCall<C> {
-        config.n_tasks = jobs.len();
+        config.call.n_tasks = jobs.len();
         ThreadedCall::start_machine(Core::new(config), jobs, clock)
     }
 }
@@ -211,7 +209,7 @@ impl<C: Clock, M: Machine> ThreadedCall<C, M> {
     /// same driver for the reference core and for any other [`Machine`].
     pub fn start_machine(machine: M, jobs: Vec<Job>, clock: C) -> ThreadedCall<C, M> {
         let has_timeout = !machine.timers_finished();
-        let outputs = Outputs::for_call(machine.config().mode, jobs.len());
+        let outputs = Outputs::for_call(machine.config().call.mode, jobs.len());
         let shared = Arc::new(Shared {
             state: Mutex::new(State {
                 core: machine,
@@ -253,7 +251,7 @@ impl<C: Clock, M: Machine> ThreadedCall<C, M> {
             Delivery::Slot(slot) => return Some(Ok(slot)),
             Delivery::End => None,
             Delivery::Failed(error) => Some(Err(error)),
-            Delivery::List(_) => Some(Err(CallError::Executor(
+            Delivery::List(_) => Some(Err(CallError::ExecutorError(
                 "a List-mode call was pulled as a stream".into(),
             ))),
         };
@@ -267,7 +265,7 @@ impl<C: Clock, M: Machine> ThreadedCall<C, M> {
         match Shared::next_delivery(&self.shared) {
             Delivery::List(slots) => Ok(slots),
             Delivery::Failed(error) => Err(error),
-            Delivery::Slot(_) | Delivery::End => Err(CallError::Executor(
+            Delivery::Slot(_) | Delivery::End => Err(CallError::ExecutorError(
                 "a lazy-mode call was awaited as a list".into(),
             )),
         }
@@ -359,7 +357,7 @@ impl<C: Clock, M: Machine> Shared<C, M> {
         let mut state = shared.lock();
         loop {
             if let Some(message) = &state.broken {
-                return Delivery::Failed(CallError::Executor(message.clone()));
+                return Delivery::Failed(CallError::ExecutorError(message.clone()));
             }
             let before = state.before();
             let poll = state.core.poll(shared.clock.now());
@@ -425,8 +423,8 @@ impl<M: Machine> State<M> {
     fn slot(&mut self, slot: core::Slot) -> Result<Slot, CallError> {
         match slot {
             core::Slot::TimedOut(task) => Ok(Slot::TimedOut { task }),
-            core::Slot::Item(task) => self.outputs.take(task).map(Slot::Value).ok_or_else(|| {
-                CallError::Executor(format!("the result of task {task} went missing"))
+            core::Slot::Item(task) => self.outputs.take(task).map(Slot::Item).ok_or_else(|| {
+                CallError::ExecutorError(format!("the result of task {task} went missing"))
             }),
         }
     }

@@ -33,8 +33,8 @@ use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
 use overtime_harness::{
-    CallError, Contract, Mode, OnTimeout, Output, Slot, SlotResult, StopSignal, TaskFailure,
-    TimeoutClock,
+    CallError, CallParams, Contract, Mode, OnTimeout, Output, Slot, SlotResult, StopSignal,
+    TaskFailure, TimeoutClock,
 };
 use overtime_reference::clock::VirtualClock;
 use overtime_reference::core::CoreConfig;
@@ -49,7 +49,7 @@ const TIMEOUT: Duration = Duration::from_millis(100);
 
 /// Used when `LOOM_MAX_PREEMPTIONS` is not set; CI sets it explicitly. Below 2, loom cannot
 /// reach every outcome the models require (their coverage check fails, on purpose); at 3 the
-/// largest model takes about 80 s and the suite 3.5 minutes.
+/// suite is too slow for CI (`reference-impl/LOOM.md` has the times).
 const DEFAULT_PREEMPTION_BOUND: usize = 2;
 
 // ---------------------------------------------------------------------------------------------
@@ -402,7 +402,15 @@ fn start_call(
         on_timeout,
         cancels_running: true,
     };
-    let config = CoreConfig::new(jobs.len(), n_jobs, timeout, mode, contract);
+    let config = CoreConfig::new(
+        CallParams {
+            n_tasks: jobs.len(),
+            n_jobs,
+            timeout,
+            mode,
+        },
+        contract,
+    );
     ThreadedCall::start(config, jobs, VirtualClock::new())
 }
 
@@ -588,7 +596,7 @@ impl Probe {
 
 fn describe_slot(slot: &Slot) -> String {
     match slot {
-        Slot::Value(output) => format!("v{}", output.task),
+        Slot::Item(output) => format!("v{}", output.task),
         Slot::TimedOut { task } => format!("timed_out({task})"),
     }
 }
@@ -598,7 +606,7 @@ fn describe_error(error: &CallError) -> String {
         CallError::Timeout { task: Some(task) } => format!("timeout({task})"),
         CallError::Timeout { task: None } => "timeout".into(),
         CallError::TaskFailed { task, message } => format!("failed({task}: {message})"),
-        CallError::Executor(message) => format!("executor({message})"),
+        CallError::ExecutorError(message) => format!("executor({message})"),
     }
 }
 

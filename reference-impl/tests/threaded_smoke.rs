@@ -172,7 +172,7 @@ fn without_timeout_every_result_comes_in_input_order() {
             .expect("no error without a timeout");
         let tasks: Vec<usize> = ordered.iter().map(Slot::task).collect();
         assert_eq!(tasks, [0, 1, 2, 3, 4]);
-        assert!(ordered.iter().all(|s| matches!(s, Slot::Value(_))));
+        assert!(ordered.iter().all(|s| matches!(s, Slot::Item(_))));
 
         match executor.run(case.call(&specs, 2, None, Mode::List)) {
             Outcome::List(Ok(slots)) => {
@@ -245,7 +245,7 @@ fn per_task_marks_the_hung_task_and_a_replacement_runs_the_rest() {
         assert_eq!(slots.len(), 2, "{slots:?}");
         assert_eq!(slots[0], Ok(Slot::TimedOut { task: 0 }));
         assert!(
-            matches!(slots[1], Ok(Slot::Value(o)) if o.task == 1),
+            matches!(slots[1], Ok(Slot::Item(o)) if o.task == 1),
             "{slots:?}"
         );
     });

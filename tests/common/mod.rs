@@ -4,41 +4,24 @@
 // Each test binary uses part of this module.
 #![allow(dead_code)]
 
-use overtime::harness::conformance::{run_suite, SuiteOptions};
-use overtime::harness::properties::VerdictKind;
-use overtime::harness::runner::{run_case, RunConfig};
-use overtime::harness::strategies::{judged, near_tie, GeneratedCall, Judged, Levels};
-use overtime::harness::{Executor, Property};
-use overtime::harness::{Mode, OnTimeout};
-use overtime::reference::simulated::{self, SimExecutor, SimRun};
+use overtime::harness::campaign::{judged, Judged, Levels};
+use overtime::harness::strategies::GeneratedCall;
+use overtime::harness::{
+    run_suite, CaseExecutor, CaseRun, Mode, OnTimeout, Property, SuiteOptions, VerdictKind,
+};
+use overtime::reference::simulated::{self, SimExecutor};
 use std::sync::Arc;
 
-/// `run`'s verdicts as a [`Judged`], every property counting (MUST and SHOULD).
-pub fn judged_all(run: &SimRun) -> Judged {
-    judged(&run.verdicts, Levels::All)
-}
-
-/// Runs `call` on `executor` in real time (the runner, with its watchdog) and judges every
-/// property; a run with a near tie at ε, or one the harness itself was late for, is skipped.
-pub fn judge_threaded(
-    executor: &Arc<dyn Executor>,
-    call: &GeneratedCall,
-    config: &RunConfig,
-) -> Judged {
-    let run = run_case(executor, &call.case, call.mode, config);
-    if let Some(tie) = near_tie(&run.trace, config.epsilon) {
-        return Judged::Skip(tie);
-    }
-    judged(&run.verdicts, Levels::All)
-}
-
-/// Simulates `call` on `executor` and judges it with [`judged_all`].
+/// Simulates `call` on `executor` and judges it, every property counting (MUST and SHOULD).
 pub fn judge_simulated<E: SimExecutor>(executor: &E, call: &GeneratedCall) -> Judged {
-    judged_all(&simulated::run_case(executor, &call.case, call.mode))
+    judged(
+        &simulated::run_case(executor, &call.case, call.mode).verdicts,
+        Levels::All,
+    )
 }
 
 /// The failures of `run`, one line each.
-pub fn failures(run: &SimRun) -> Vec<(Property, String)> {
+pub fn failures(run: &CaseRun) -> Vec<(Property, String)> {
     run.verdicts
         .iter()
         .filter(|(_, v)| v.is_fail())
@@ -90,7 +73,7 @@ pub fn render_trace(trace: &overtime::harness::Trace) -> String {
 }
 
 /// The verdicts as text, one property a line: `P01 liveness  pass  timeout due 100 ms, …`.
-pub fn render_verdicts(run: &SimRun) -> String {
+pub fn render_verdicts(run: &CaseRun) -> String {
     let mut out = String::new();
     for (property, verdict) in &run.verdicts {
         out.push_str(
@@ -121,7 +104,7 @@ pub fn must_be_exercised(property: Property, mode: Mode, on_timeout: OnTimeout) 
 
 /// Runs the catalogue on `executor` in `mode` (real time, default ε) and panics listing every
 /// property that failed, was inconclusive, or was not exercised where it must be.
-pub fn assert_conforms(executor: Arc<dyn Executor>, mode: Mode) {
+pub fn assert_conforms(executor: Arc<dyn CaseExecutor>, mode: Mode) {
     let options = SuiteOptions {
         modes: vec![mode],
         ..SuiteOptions::default()

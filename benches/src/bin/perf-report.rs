@@ -18,7 +18,7 @@ use overtime_benches::load::{cpus, load_text, Spinners};
 use overtime_benches::memory::{self, CHILD_FLAG};
 use overtime_benches::throughput::{self, Work};
 use overtime_benches::{ms, Subject};
-use overtime_harness::{Executor, Mode, TimeoutClock};
+use overtime_harness::{CaseExecutor, Mode, TimeoutClock};
 use overtime_rayon::RayonExecutor;
 use overtime_reference::ReferenceExecutor;
 use std::fmt::Write as _;
@@ -419,20 +419,20 @@ fn harness_section() -> String {
         "| executor | wall time s | case runs | retries | conforms | load |"
     );
     let _ = writeln!(s, "|---|---:|---:|---:|---|---|");
-    let executors: [Arc<dyn Executor>; 2] = [
+    let executors: [Arc<dyn CaseExecutor>; 2] = [
         Arc::new(ReferenceExecutor::default()),
         Arc::new(RayonExecutor::default()),
     ];
     let mut slowest = Duration::ZERO;
     for executor in executors {
-        let name = executor.profile().name;
+        let name = executor.declared_profile().name;
         eprintln!("harness: real-time suite {name}");
         let result = harness_speed::real_time_suite(executor);
-        slowest = slowest.max(Duration::from_secs_f64(result.wall_time_ms / 1e3));
+        slowest = slowest.max(result.wall_time);
         let _ = writeln!(
             s,
             "| {name} | {:.1} | {} | {} | {} | {} |",
-            result.wall_time_ms / 1e3,
+            result.wall_time.as_secs_f64(),
             result.cases.len(),
             result.total_retries(),
             if result.conforms() { "yes" } else { "**no**" },

@@ -1,16 +1,18 @@
 //! Due times: when the declared contract says a timeout must be seen (spec §2).
 //!
-//! Each clock × mode has its own rule; all of them read only the trace. An [`Obligation`] is
-//! one due time with what it is owed to and a sentence explaining how it was computed.
+//! Each clock × mode has its own rule for where its deadlines fall ([`deadlines`]); a deadline
+//! becomes an [`Obligation`] when the tasks it decides did not complete by it ([`obligations`]).
+//! Near-tie detection ([`super::near_tie`]) reads the same deadlines, so the two can never
+//! disagree about where a due time is.
 
-use super::facts::Facts;
+use super::timeline::Timeline;
 use crate::model::{Mode, OnTimeout, TimeoutClock};
 use crate::trace::{Ms, Stamp};
 use std::time::Duration;
 
 /// What a due timeout is owed to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+pub(crate) enum Target {
     /// This task's slot (its marker under PerTask; the call's timeout under Abort).
     Task(usize),
     /// Any one of these tasks (ResultWait in Unordered mode: the wait was for any result).
@@ -19,7 +21,7 @@ pub enum Target {
 
 /// One instant at which the contract says a timeout must be seen.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Obligation {
+pub(crate) struct Obligation {
     pub due: Stamp,
     pub target: Target,
     /// For ResultWait in the lazy modes, the pull whose wait it is; it binds only that pull.
@@ -46,156 +48,176 @@ impl Obligation {
     }
 }
 
-/// Every obligation of the trace under its contract, before the liveness cut (see
-/// [`Facts::obligations`]).
-pub fn obligations(f: &Facts, timeout: Duration) -> Vec<Obligation> {
-    match f.contract.clock {
-        TimeoutClock::TaskRuntime => task_runtime(f, timeout),
-        TimeoutClock::Overall => overall(f, timeout),
-        TimeoutClock::ResultWait => match f.shape.mode {
-            Mode::List => result_wait_list(f, timeout),
-            Mode::Ordered => result_wait_ordered(f, timeout),
-            Mode::Unordered => result_wait_unordered(f, timeout),
-        },
-    }
+/// Where a deadline comes from, with what its explanation needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Anchor {
+    /// TaskRuntime: the task's start.
+    TaskStart(Stamp),
+    /// Overall: the call.
+    Call(Stamp),
+    /// ResultWait, List: the instant the list's wait for this slot began.
+    ListWait(Stamp),
+    /// ResultWait, lazy modes: the instant pull `k` was asked.
+    Pull { k: usize, asked: Stamp },
 }
 
-fn not_completed_by(f: &Facts, task: usize, due: Stamp) -> bool {
-    f.completed_at(task).is_none_or(|end| end > due)
+/// One deadline of the contract's clock, and the tasks whose completion by it it decides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Deadline {
+    pub due: Stamp,
+    /// The tasks whose completion by `due` this deadline decides.
+    pub owners: Vec<usize>,
+    anchor: Anchor,
 }
 
-fn completion_clause(f: &Facts, task: usize) -> String {
-    match f.completed_at(task) {
-        Some(end) => format!("completed only at {end}"),
-        None => "never completed".into(),
-    }
-}
-
-/// TaskRuntime: each started task is due at its start + T unless it completed by then.
-fn task_runtime(f: &Facts, t: Duration) -> Vec<Obligation> {
-    (0..f.shape.n_tasks)
-        .filter_map(|task| {
-            let start = f.starts[task]?;
-            let due = start.plus(t);
-            not_completed_by(f, task, due).then(|| Obligation {
-                due,
-                target: Target::Task(task),
-                pull: None,
-                why: format!(
-                    "task {task} started at {start}; task_runtime timeout {}, due {due}; it {}",
-                    Ms(t),
-                    completion_clause(f, task)
-                ),
+/// Every deadline of the trace's contract (spec §2.1), whether or not it was met.
+pub(crate) fn deadlines(t: &Timeline, timeout: Duration) -> Vec<Deadline> {
+    let n = t.call.n_tasks;
+    match (t.contract.clock, t.call.mode) {
+        (TimeoutClock::TaskRuntime, _) => (0..n)
+            .filter_map(|task| {
+                let start = t.starts[task]?;
+                Some(Deadline {
+                    due: start.plus(timeout),
+                    owners: vec![task],
+                    anchor: Anchor::TaskStart(start),
+                })
             })
-        })
-        .collect()
+            .collect(),
+        (TimeoutClock::Overall, _) => vec![Deadline {
+            due: t.call_at.plus(timeout),
+            owners: (0..n).collect(),
+            anchor: Anchor::Call(t.call_at),
+        }],
+        (TimeoutClock::ResultWait, Mode::List) => {
+            // The call waits for each slot in input order; the wait for slot k+1 begins when
+            // slot k became available (or when its own wait was due, under PerTask).
+            let mut out = Vec::new();
+            let mut wait_from = t.call_at;
+            for task in 0..n {
+                let due = wait_from.plus(timeout);
+                out.push(Deadline {
+                    due,
+                    owners: vec![task],
+                    anchor: Anchor::ListWait(wait_from),
+                });
+                match t.completed_at(task) {
+                    Some(end) if end <= due => wait_from = wait_from.max(end),
+                    _ if t.contract.on_timeout == OnTimeout::Abort => break,
+                    _ => wait_from = due,
+                }
+            }
+            out
+        }
+        (TimeoutClock::ResultWait, Mode::Ordered) => t
+            .pulls
+            .iter()
+            .enumerate()
+            .take(n)
+            .map(|(k, pull)| Deadline {
+                due: pull.asked.plus(timeout),
+                owners: vec![k],
+                anchor: Anchor::Pull {
+                    k,
+                    asked: pull.asked,
+                },
+            })
+            .collect(),
+        (TimeoutClock::ResultWait, Mode::Unordered) => t
+            .pulls
+            .iter()
+            .enumerate()
+            .map(|(k, pull)| Deadline {
+                due: pull.asked.plus(timeout),
+                owners: t.unanswered_before(k),
+                anchor: Anchor::Pull {
+                    k,
+                    asked: pull.asked,
+                },
+            })
+            .filter(|d| !d.owners.is_empty())
+            .collect(),
+    }
 }
 
-/// Overall: every task not completed by call + T is due then.
-fn overall(f: &Facts, t: Duration) -> Vec<Obligation> {
-    let due = f.call_at.plus(t);
-    (0..f.shape.n_tasks)
-        .filter(|&task| not_completed_by(f, task, due))
-        .map(|task| Obligation {
-            due,
-            target: Target::Task(task),
-            pull: None,
-            why: format!(
-                "overall timeout {} from the call at {}, due {due}; task {task} {}",
-                Ms(t),
-                f.call_at,
-                completion_clause(f, task)
-            ),
-        })
-        .collect()
-}
-
-/// ResultWait, List: the call waits for each slot in input order; the wait for slot k+1 begins
-/// when slot k became available (or when its own wait was due, under PerTask).
-fn result_wait_list(f: &Facts, t: Duration) -> Vec<Obligation> {
+/// Every obligation of the trace under its contract, before the liveness cut (see
+/// [`super::facts::Facts`]), earliest first.
+pub(crate) fn obligations(t: &Timeline, timeout: Duration) -> Vec<Obligation> {
     let mut out = Vec::new();
-    let mut wait_from = f.call_at;
-    for task in 0..f.shape.n_tasks {
-        let due = wait_from.plus(t);
-        match f.completed_at(task) {
-            Some(end) if end <= due => wait_from = wait_from.max(end),
-            _ => {
+    for d in deadlines(t, timeout) {
+        let due = d.due;
+        let overdue = |task: &usize| t.completed_at(*task).is_none_or(|end| end > due);
+        match d.anchor {
+            Anchor::Pull { k, asked } if t.call.mode == Mode::Unordered => {
+                // Pull k waits for any of its owners. A task started only at the due instant
+                // ran because of the timeout (a replacement worker), not in time for this wait.
+                let first_ready = d
+                    .owners
+                    .iter()
+                    .filter(|&&w| t.starts[w].is_some_and(|s| s < due))
+                    .filter_map(|&w| t.completed_at(w))
+                    .min();
+                if first_ready.is_some_and(|r| r <= due) {
+                    continue;
+                }
+                let late: Vec<usize> = d.owners.iter().copied().filter(overdue).collect();
                 out.push(Obligation {
                     due,
-                    target: Target::Task(task),
-                    pull: None,
                     why: format!(
-                        "the list's wait for slot {task} began at {wait_from}; result_wait timeout {}, due {due}; task {task} {}",
-                        Ms(t),
-                        completion_clause(f, task)
+                        "pull {k} asked at {asked}; result_wait timeout {}, due {due}; none of tasks [{}] completed by then",
+                        Ms(timeout),
+                        late.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ")
                     ),
+                    target: Target::AnyOf(late),
+                    pull: Some(k),
                 });
-                if f.contract.on_timeout == OnTimeout::Abort {
-                    break;
+            }
+            anchor => {
+                for task in d.owners.iter().copied().filter(overdue) {
+                    let completion = match t.completed_at(task) {
+                        Some(end) => format!("completed only at {end}"),
+                        None => "never completed".into(),
+                    };
+                    let (why, pull) = match anchor {
+                        Anchor::TaskStart(start) => (
+                            format!(
+                                "task {task} started at {start}; task_runtime timeout {}, due {due}; it {completion}",
+                                Ms(timeout)
+                            ),
+                            None,
+                        ),
+                        Anchor::Call(call) => (
+                            format!(
+                                "overall timeout {} from the call at {call}, due {due}; task {task} {completion}",
+                                Ms(timeout)
+                            ),
+                            None,
+                        ),
+                        Anchor::ListWait(from) => (
+                            format!(
+                                "the list's wait for slot {task} began at {from}; result_wait timeout {}, due {due}; task {task} {completion}",
+                                Ms(timeout)
+                            ),
+                            None,
+                        ),
+                        Anchor::Pull { k, asked } => (
+                            format!(
+                                "pull {k} asked for slot {k} at {asked}; result_wait timeout {}, due {due}; task {k} {completion}",
+                                Ms(timeout)
+                            ),
+                            Some(k),
+                        ),
+                    };
+                    out.push(Obligation {
+                        due,
+                        target: Target::Task(task),
+                        pull,
+                        why,
+                    });
                 }
-                wait_from = due;
             }
         }
     }
-    out
-}
-
-/// ResultWait, Ordered: pull k waits for slot k from the instant it is asked.
-fn result_wait_ordered(f: &Facts, t: Duration) -> Vec<Obligation> {
-    let mut out = Vec::new();
-    for (k, pull) in f.pulls.iter().enumerate().take(f.shape.n_tasks) {
-        let due = pull.asked.plus(t);
-        if not_completed_by(f, k, due) {
-            out.push(Obligation {
-                due,
-                target: Target::Task(k),
-                pull: Some(k),
-                why: format!(
-                    "pull {k} asked for slot {k} at {}; result_wait timeout {}, due {due}; task {k} {}",
-                    pull.asked,
-                    Ms(t),
-                    completion_clause(f, k)
-                ),
-            });
-        }
-    }
-    out
-}
-
-/// ResultWait, Unordered: pull k waits for any undelivered result from the instant it is asked.
-fn result_wait_unordered(f: &Facts, t: Duration) -> Vec<Obligation> {
-    let mut out = Vec::new();
-    for (k, pull) in f.pulls.iter().enumerate() {
-        let waiting_for = f.unanswered_before(k);
-        if waiting_for.is_empty() {
-            continue;
-        }
-        let due = pull.asked.plus(t);
-        // A task started only at the due instant ran because of the timeout (a replacement
-        // worker), not in time for this wait.
-        let first_ready = waiting_for
-            .iter()
-            .filter(|&&w| f.starts[w].is_some_and(|s| s < due))
-            .filter_map(|&w| f.completed_at(w))
-            .min();
-        if first_ready.is_some_and(|r| r <= due) {
-            continue;
-        }
-        let overdue: Vec<usize> = waiting_for
-            .into_iter()
-            .filter(|&w| not_completed_by(f, w, due))
-            .collect();
-        out.push(Obligation {
-            due,
-            why: format!(
-                "pull {k} asked at {}; result_wait timeout {}, due {due}; none of tasks [{}] completed by then",
-                pull.asked,
-                Ms(t),
-                overdue.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ")
-            ),
-            target: Target::AnyOf(overdue),
-            pull: Some(k),
-        });
-    }
+    out.sort_by_key(|o| (o.due, o.first_task()));
     out
 }

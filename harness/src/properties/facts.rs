@@ -1,158 +1,73 @@
-//! What a trace says, arranged for judging: per-task start and end, the consumer's pulls, the
-//! drop and the watchdog. Built once per trace; every property reads it.
+//! Everything the rules read about one trace, computed once (spec §2): the [`Timeline`] of its
+//! events, every obligation of its contract, the first failure, the liveness cut and the
+//! obligations it leaves, when each timed-out task was abandoned, and when the call was
+//! aborted.
 
 use super::due::{self, Obligation, Target};
-use crate::model::{CallShape, Contract, Mode, OnTimeout, TimeoutClock};
-use crate::task::TaskSpec;
-use crate::trace::{Answer, Event, Ms, Stamp, TaskEnd, Trace};
-use std::collections::HashSet;
+use super::timeline::{Pull, Timeline};
+use crate::model::{Mode, OnTimeout};
+use crate::trace::{Answer, Stamp, TaskEnd, Trace};
+use std::ops::Deref;
 use std::time::Duration;
-
-/// One pull of the consumer: when it asked, and what it got when. In List mode every slot of
-/// the returned list (or its error) is a pull asked at the call's instant.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pull {
-    pub asked: Stamp,
-    pub answer: Option<(Stamp, Answer)>,
-}
-
-impl Pull {
-    /// When it returned; for a pull that never did, when the case ended (watchdog or trace end).
-    pub fn returned_or_hung(&self, f: &Facts) -> Stamp {
-        match &self.answer {
-            Some((at, _)) => *at,
-            None => f.watchdog.unwrap_or(f.last),
-        }
-    }
-}
 
 /// The facts of one trace, with the tolerance it is judged at.
 #[derive(Debug, Clone)]
-pub struct Facts<'a> {
-    pub shape: &'a CallShape,
-    pub contract: Contract,
-    pub tasks: &'a [TaskSpec],
+pub(crate) struct Facts<'a> {
+    pub timeline: Timeline<'a>,
     pub epsilon: Duration,
-    pub timeout: Option<Duration>,
-    pub call_at: Stamp,
-    pub starts: Vec<Option<Stamp>>,
-    pub ends: Vec<Option<(Stamp, TaskEnd)>>,
-    /// Every task's first start and first end, in the trace's order (which breaks ties between
-    /// equal stamps as they were recorded): `(instant, task, is_start)`.
-    pub task_events: Vec<(Stamp, usize, bool)>,
-    pub pulls: Vec<Pull>,
-    pub drop_begun: Option<Stamp>,
-    pub drop_returned: Option<Stamp>,
-    pub watchdog: Option<Stamp>,
-    /// The last stamp of the trace.
-    pub last: Stamp,
+    /// Every timeout the contract says was due, whether or not the call was still live then,
+    /// earliest first: what a timeout that was raised is judged against (P02).
+    pub all_obligations: Vec<Obligation>,
+    /// The first task failure while the call was live: (task, instant). See
+    /// [`Facts::of`] for which failures count.
+    pub first_failure: Option<(usize, Stamp)>,
+    /// The obligations left by the liveness cut (spec §2.2), earliest first.
+    pub obligations: Vec<Obligation>,
+    /// Under PerTask, when each timed-out task was abandoned by the executor: from then on it
+    /// no longer counts towards n_jobs.
+    pub abandoned: Vec<Option<Stamp>>,
+    /// The instant the call was aborted (timeout due, failure, or drop), with how to say it.
+    pub abort: Option<(Stamp, String)>,
     pub follow_up: Option<Box<Facts<'a>>>,
+}
+
+impl<'a> Deref for Facts<'a> {
+    type Target = Timeline<'a>;
+
+    fn deref(&self) -> &Timeline<'a> {
+        &self.timeline
+    }
 }
 
 impl<'a> Facts<'a> {
     pub fn of(trace: &'a Trace, epsilon: Duration) -> Facts<'a> {
-        let n = trace.shape.n_tasks;
-        let mut f = Facts {
-            shape: &trace.shape,
-            contract: trace.contract,
-            tasks: &trace.tasks,
+        let timeline = Timeline::of(trace);
+        let all_obligations = match timeline.timeout {
+            Some(t) => due::obligations(&timeline, t),
+            None => Vec::new(),
+        };
+        let first_failure = first_failure(&timeline, &all_obligations);
+        let obligations = cut(&timeline, &all_obligations, first_failure, epsilon);
+        let abandoned = abandon_instants(&timeline, &all_obligations);
+        let abort = abort_instant(&timeline, &obligations, first_failure);
+        Facts {
+            timeline,
             epsilon,
-            timeout: trace.shape.timeout,
-            call_at: Stamp::ZERO,
-            starts: vec![None; n],
-            ends: vec![None; n],
-            task_events: Vec::new(),
-            pulls: Vec::new(),
-            drop_begun: None,
-            drop_returned: None,
-            watchdog: None,
-            last: trace.events.last().map_or(Stamp::ZERO, |e| e.at),
+            all_obligations,
+            first_failure,
+            obligations,
+            abandoned,
+            abort,
             follow_up: trace
                 .follow_up
                 .as_deref()
                 .map(|t| Box::new(Facts::of(t, epsilon))),
-        };
-        let list = trace.shape.mode == Mode::List;
-        let mut call_made = false;
-        let mut call_returned = false;
-        for e in &trace.events {
-            match &e.event {
-                Event::CallMade => {
-                    f.call_at = e.at;
-                    call_made = true;
-                }
-                Event::CallReturned | Event::DropReturned if f.drop_begun.is_some() => {
-                    f.drop_returned.get_or_insert(e.at);
-                }
-                Event::CallReturned => call_returned = true,
-                Event::DropReturned => {}
-                Event::TaskStarted { task } => {
-                    if let Some(s @ None) = f.starts.get_mut(*task) {
-                        *s = Some(e.at);
-                        f.task_events.push((e.at, *task, true));
-                    }
-                }
-                Event::TaskEnded { task, end } => {
-                    if let Some(s @ None) = f.ends.get_mut(*task) {
-                        *s = Some((e.at, *end));
-                        f.task_events.push((e.at, *task, false));
-                    }
-                }
-                Event::NextAsked => f.pulls.push(Pull {
-                    asked: e.at,
-                    answer: None,
-                }),
-                Event::Answered(answer) => {
-                    let open = f.pulls.last_mut().filter(|p| p.answer.is_none() && !list);
-                    match open {
-                        Some(pull) => pull.answer = Some((e.at, answer.clone())),
-                        None => f.pulls.push(Pull {
-                            asked: f.call_at,
-                            answer: Some((e.at, answer.clone())),
-                        }),
-                    }
-                }
-                Event::DropBegun => {
-                    f.drop_begun.get_or_insert(e.at);
-                }
-                Event::WatchdogFired => {
-                    f.watchdog.get_or_insert(e.at);
-                }
-            }
-        }
-        // A List call that never answered, or a lazy call whose `run` never returned, is one
-        // pull still waiting since the call.
-        if call_made && f.pulls.is_empty() && (list || !call_returned) {
-            f.pulls.push(Pull {
-                asked: f.call_at,
-                answer: None,
-            });
-        }
-        f
-    }
-
-    /// When the task completed (returned or failed); `None` if it never did, or was stopped.
-    pub fn completed_at(&self, task: usize) -> Option<Stamp> {
-        match self.ends.get(task).copied().flatten() {
-            Some((at, TaskEnd::Returned | TaskEnd::Failed)) => Some(at),
-            _ => None,
         }
     }
 
-    pub fn end_kind(&self, task: usize) -> Option<TaskEnd> {
-        self.ends.get(task).copied().flatten().map(|(_, end)| end)
-    }
-
-    /// The answer that ended the iteration, if one did.
-    pub fn terminal(&self) -> Option<(Stamp, &Answer)> {
-        self.terminal_pull()
-            .and_then(|p| p.answer.as_ref().map(|(at, a)| (*at, a)))
-    }
-
-    pub fn terminal_pull(&self) -> Option<&Pull> {
-        self.pulls
-            .iter()
-            .find(|p| p.answer.as_ref().is_some_and(|(_, a)| a.is_terminal()))
+    /// The earliest obligation left by the cut: under Abort, the due time D of the whole call.
+    pub fn first_obligation(&self) -> Option<&Obligation> {
+        self.obligations.first()
     }
 
     /// How late `at` is against `due`, counted from when the answering pull was asked if later.
@@ -165,194 +80,144 @@ impl<'a> Facts<'a> {
         at.since(due.max(asked))
     }
 
-    /// The first task failure while the call was live (before any drop): (task, instant).
-    ///
-    /// Under PerTask, a task that fails after its own timeout was due (or after its marker was
-    /// delivered) had already been abandoned: its slot is settled and its failure is moot.
-    pub fn first_failure(&self) -> Option<(usize, Stamp)> {
-        let ended = self.terminal().map(|(at, _)| at);
-        let abandoned_before = |task: usize, failed: Stamp| -> bool {
-            if self.contract.on_timeout != OnTimeout::PerTask {
-                return false;
-            }
-            let marked = self.pulls.iter().any(|p| {
-                matches!(&p.answer, Some((at, Answer::TimedOut { task: t })) if *t == task && *at <= failed)
-            });
-            marked
-                || self
-                    .all_obligations()
-                    .iter()
-                    .any(|o| o.target == Target::Task(task) && o.due < failed)
+    /// How late the timeout error was seen against max(D, asked), when the trace ends in one.
+    pub fn timeout_lateness(&self) -> Option<Duration> {
+        let (at, Answer::Timeout) = self.terminal()? else {
+            return None;
         };
-        (0..self.shape.n_tasks)
-            .filter_map(|t| match self.ends[t] {
-                Some((at, TaskEnd::Failed)) => Some((t, at)),
-                _ => None,
-            })
-            .filter(|(_, at)| self.drop_begun.is_none_or(|d| *at <= d))
-            .filter(|(_, at)| ended.is_none_or(|e| *at <= e))
-            .filter(|(task, at)| !abandoned_before(*task, *at))
-            .min_by_key(|(t, at)| (*at, *t))
+        Some(self.lateness(self.first_obligation()?.due, at))
     }
 
-    /// Every timeout the contract says was due while the call was live (spec §2), earliest
-    /// first. A drop, or a task failure (plus ε), ends the call's liveness.
-    ///
-    /// A drop counts only when it abandoned an unfinished iteration (no terminal answer
-    /// before it): the drop that follows a terminal answer ends nothing that was still owed.
-    pub fn obligations(&self) -> Vec<Obligation> {
-        let mut cut = self.drop_begun.filter(|_| self.terminal().is_none());
-        if let Some((_, failed)) = self.first_failure() {
-            let after_failure = failed.plus(self.epsilon);
-            cut = Some(cut.map_or(after_failure, |c| c.min(after_failure)));
-        }
-        let mut all = self.all_obligations();
-        all.retain(|o| cut.is_none_or(|c| o.due <= c));
-        all
-    }
-
-    /// Every timeout the contract says was due, whether or not the call was still live then,
-    /// earliest first: what a timeout that was raised is judged against (P02).
-    pub fn all_obligations(&self) -> Vec<Obligation> {
-        let Some(timeout) = self.timeout else {
-            return Vec::new();
-        };
-        let mut all = due::obligations(self, timeout);
-        all.sort_by_key(|o| (o.due, o.first_task()));
-        all
-    }
-
-    /// The earliest obligation: under Abort, the due time D of the whole call.
-    pub fn first_obligation(&self) -> Option<Obligation> {
-        self.obligations().into_iter().next()
-    }
-
-    /// Tasks not delivered (as item or marker) by the pulls before pull `k`.
-    pub fn unanswered_before(&self, k: usize) -> Vec<usize> {
-        let answered: HashSet<usize> = self.pulls[..k.min(self.pulls.len())]
-            .iter()
-            .filter_map(|p| match &p.answer {
-                Some((_, Answer::Item { task } | Answer::TimedOut { task })) => Some(*task),
-                _ => None,
-            })
-            .collect();
-        (0..self.shape.n_tasks)
-            .filter(|t| !answered.contains(t))
-            .collect()
-    }
-
-    /// Under PerTask, the earliest obligation that pull `k` has to honour.
-    pub fn pull_obligation<'o>(
-        &self,
-        obligations: &'o [Obligation],
-        k: usize,
-    ) -> Option<&'o Obligation> {
-        let waiting_for: Vec<usize> = match self.shape.mode {
+    /// Under PerTask, the earliest obligation (left by the cut) that pull `k` has to honour.
+    pub fn pull_obligation(&self, k: usize) -> Option<&Obligation> {
+        let waiting_for: Vec<usize> = match self.call.mode {
             Mode::List | Mode::Ordered => vec![k],
             Mode::Unordered => self.unanswered_before(k),
         };
-        obligations
+        self.obligations
             .iter()
             .filter(|o| waiting_for.iter().any(|&t| o.applies_to_task(t, k)))
             .min_by_key(|o| o.due)
     }
 
-    pub fn delivered_items(&self) -> HashSet<usize> {
-        self.pulls
-            .iter()
-            .filter_map(|p| match &p.answer {
-                Some((_, Answer::Item { task })) => Some(*task),
-                _ => None,
-            })
-            .collect()
+    /// The first pull that returned (or was still waiting) later than `max(due, asked) + ε`,
+    /// with its index and the due time it missed.
+    pub fn first_late_pull(
+        &self,
+        due_for: impl Fn(usize) -> Option<Stamp>,
+    ) -> Option<(usize, &Pull, Stamp)> {
+        self.pulls.iter().enumerate().find_map(|(k, pull)| {
+            let due = due_for(k)?;
+            let limit = due.max(pull.asked).plus(self.epsilon);
+            (self.returned_or_hung(pull) > limit).then_some((k, pull, due))
+        })
     }
+}
 
-    /// Under PerTask, when each timed-out task was abandoned by the executor (its due time):
-    /// from then on it no longer counts towards n_jobs.
-    pub fn abandon_instants(&self) -> Vec<Option<Stamp>> {
-        let mut abandoned = vec![None; self.shape.n_tasks];
-        if self.contract.on_timeout != OnTimeout::PerTask {
-            return abandoned;
+/// The first task failure while the call was live (before any drop or terminal answer):
+/// (task, instant).
+///
+/// Under PerTask, a task that fails after its own timeout was due (or after its marker was
+/// delivered) had already been abandoned: its slot is settled and its failure is moot.
+fn first_failure(t: &Timeline, all_obligations: &[Obligation]) -> Option<(usize, Stamp)> {
+    let ended = t.terminal().map(|(at, _)| at);
+    let abandoned_before = |task: usize, failed: Stamp| -> bool {
+        if t.contract.on_timeout != OnTimeout::PerTask {
+            return false;
         }
-        let obligations = self.all_obligations();
-        // A task still running when its own timeout was due is abandoned then, whether or not
-        // its marker was ever delivered (a List call that failed later, an early drop).
-        for o in &obligations {
-            if let Target::Task(task) = o.target {
-                let running = self.starts[task].is_some_and(|s| s <= o.due)
-                    && self.ends[task].is_none_or(|(e, _)| e > o.due);
-                if running {
-                    let slot = &mut abandoned[task];
-                    *slot = Some(slot.map_or(o.due, |a: Stamp| a.min(o.due)));
-                }
+        let marked = t.pulls.iter().any(|p| {
+            matches!(&p.answer, Some((at, Answer::TimedOut { task: m })) if *m == task && *at <= failed)
+        });
+        marked
+            || all_obligations
+                .iter()
+                .any(|o| o.target == Target::Task(task) && o.due < failed)
+    };
+    (0..t.call.n_tasks)
+        .filter_map(|task| match t.ends[task] {
+            Some((at, TaskEnd::Failed)) => Some((task, at)),
+            _ => None,
+        })
+        .filter(|(_, at)| t.drop_begun.is_none_or(|d| *at <= d))
+        .filter(|(_, at)| ended.is_none_or(|e| *at <= e))
+        .filter(|(task, at)| !abandoned_before(*task, *at))
+        .min_by_key(|(task, at)| (*at, *task))
+}
+
+/// The liveness cut (spec §2.2): a drop of an unfinished iteration, or the first failure + ε,
+/// ends the call's liveness; the obligations due after it are dropped.
+///
+/// A drop counts only when it abandoned an unfinished iteration (no terminal answer before
+/// it): the drop that follows a terminal answer ends nothing that was still owed.
+fn cut(
+    t: &Timeline,
+    all_obligations: &[Obligation],
+    first_failure: Option<(usize, Stamp)>,
+    epsilon: Duration,
+) -> Vec<Obligation> {
+    let mut cut = t.drop_begun.filter(|_| t.terminal().is_none());
+    if let Some((_, failed)) = first_failure {
+        let after_failure = failed.plus(epsilon);
+        cut = Some(cut.map_or(after_failure, |c| c.min(after_failure)));
+    }
+    all_obligations
+        .iter()
+        .filter(|o| cut.is_none_or(|c| o.due <= c))
+        .cloned()
+        .collect()
+}
+
+/// Under PerTask, when each timed-out task was abandoned by the executor (its due time).
+fn abandon_instants(t: &Timeline, all_obligations: &[Obligation]) -> Vec<Option<Stamp>> {
+    let mut abandoned = vec![None; t.call.n_tasks];
+    if t.contract.on_timeout != OnTimeout::PerTask {
+        return abandoned;
+    }
+    // A task still running when its own timeout was due is abandoned then, whether or not
+    // its marker was ever delivered (a List call that failed later, an early drop).
+    for o in all_obligations {
+        if let Target::Task(task) = o.target {
+            let running = t.starts[task].is_some_and(|s| s <= o.due)
+                && t.ends[task].is_none_or(|(e, _)| e > o.due);
+            if running {
+                let slot = &mut abandoned[task];
+                *slot = Some(slot.map_or(o.due, |a: Stamp| a.min(o.due)));
             }
         }
-        for (k, pull) in self.pulls.iter().enumerate() {
-            if let Some((at, Answer::TimedOut { task })) = &pull.answer {
-                if let Some(slot) = abandoned.get_mut(*task) {
-                    let due = obligations
-                        .iter()
-                        .filter(|o| o.applies_to_task(*task, k))
-                        .map(|o| o.due)
-                        .min();
-                    let at = due.unwrap_or(*at).min(*at);
-                    *slot = Some(slot.map_or(at, |a: Stamp| a.min(at)));
-                }
+    }
+    for (k, pull) in t.pulls.iter().enumerate() {
+        if let Some((at, Answer::TimedOut { task })) = &pull.answer {
+            if let Some(slot) = abandoned.get_mut(*task) {
+                let due = all_obligations
+                    .iter()
+                    .filter(|o| o.applies_to_task(*task, k))
+                    .map(|o| o.due)
+                    .min();
+                let at = due.unwrap_or(*at).min(*at);
+                *slot = Some(slot.map_or(at, |a: Stamp| a.min(at)));
             }
         }
-        abandoned
     }
+    abandoned
+}
 
-    /// Why no timeout was due, in the contract's terms.
-    pub fn why_nothing_due(&self) -> String {
-        let Some(t) = self.timeout else {
-            return "the call has no timeout".into();
-        };
-        match self.contract.clock {
-            TimeoutClock::TaskRuntime => format!(
-                "task_runtime timeout {}: every started task completed within {} of its start",
-                Ms(t),
-                Ms(t)
-            ),
-            TimeoutClock::Overall => format!(
-                "overall timeout {}: every task completed by {}",
-                Ms(t),
-                self.call_at.plus(t)
-            ),
-            TimeoutClock::ResultWait => format!(
-                "result_wait timeout {}: no wait for a result lasted that long",
-                Ms(t)
-            ),
+/// The instant the call was aborted (timeout due under Abort, failure, or drop), if it was.
+fn abort_instant(
+    t: &Timeline,
+    obligations: &[Obligation],
+    first_failure: Option<(usize, Stamp)>,
+) -> Option<(Stamp, String)> {
+    let mut candidates: Vec<(Stamp, String)> = Vec::new();
+    if t.contract.on_timeout == OnTimeout::Abort {
+        if let Some(ob) = obligations.first() {
+            candidates.push((ob.due, format!("the abort at {} ({})", ob.due, ob.why)));
         }
     }
-
-    /// One clause on what a task did: "task 3 started at 1 ms and completed at 90 ms".
-    pub fn task_story(&self, task: usize) -> String {
-        let Some(start) = self.starts.get(task).copied().flatten() else {
-            return format!("task {task} never started");
-        };
-        match self.ends[task] {
-            Some((at, end)) => format!(
-                "task {task} started at {start} and ended ({}) at {at}",
-                match end {
-                    TaskEnd::Returned => "returned",
-                    TaskEnd::Failed => "failed",
-                    TaskEnd::Stopped => "stopped",
-                    TaskEnd::Released => "released at teardown",
-                }
-            ),
-            None => format!("task {task} started at {start} and never ended"),
-        }
+    if let Some((task, at)) = first_failure {
+        candidates.push((at, format!("the abort at {at} (task {task} failed)")));
     }
-
-    /// The obligations' targets as tasks: used for reports.
-    pub fn obligation_tasks(&self) -> Vec<usize> {
-        self.obligations()
-            .iter()
-            .flat_map(|o| match &o.target {
-                Target::Task(t) => vec![*t],
-                Target::AnyOf(ts) => ts.clone(),
-            })
-            .collect()
+    if let Some(at) = t.drop_begun {
+        candidates.push((at, format!("the drop at {at}")));
     }
+    candidates.into_iter().min_by_key(|c| c.0)
 }

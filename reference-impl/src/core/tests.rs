@@ -44,7 +44,15 @@ fn call(
         on_timeout,
         cancels_running: true,
     };
-    Core::new(CoreConfig::new(n_tasks, n_jobs, timeout, mode, contract))
+    Core::new(CoreConfig::new(
+        CallParams {
+            n_tasks,
+            n_jobs,
+            timeout,
+            mode,
+        },
+        contract,
+    ))
 }
 
 /// Polls at `now` until the core has nothing more to say; the `Pending` is not included.
@@ -473,10 +481,12 @@ fn the_window_bounds_dispatched_but_undelivered_tasks() {
     let mut c = Core::new(CoreConfig {
         window: 2,
         ..CoreConfig::new(
-            5,
-            2,
-            None,
-            Mode::Ordered,
+            CallParams {
+                n_tasks: 5,
+                n_jobs: 2,
+                timeout: None,
+                mode: Mode::Ordered,
+            },
             Contract {
                 clock: TimeoutClock::TaskRuntime,
                 on_timeout: OnTimeout::Abort,
@@ -513,7 +523,15 @@ fn list_mode_has_no_window() {
     };
     let mut c = Core::new(CoreConfig {
         window: 1,
-        ..CoreConfig::new(3, 1, None, Mode::List, contract)
+        ..CoreConfig::new(
+            CallParams {
+                n_tasks: 3,
+                n_jobs: 1,
+                timeout: None,
+                mode: Mode::List,
+            },
+            contract,
+        )
     });
     for i in 0..3 {
         assert_eq!(c.next_task(ms(i as u64)), Dispatch::Run(i));

@@ -1,8 +1,8 @@
 //! Exact traces of the simulated driver: every stamp is known in advance.
 
 use super::*;
-use overtime_harness::properties::VerdictKind;
 use overtime_harness::{Contract, OnTimeout, TimeoutClock};
+use overtime_harness::{Property, VerdictKind};
 
 const T: Duration = Duration::from_millis(100);
 
@@ -25,6 +25,7 @@ fn case(tasks: Vec<TaskSpec>, n_jobs: usize) -> Case {
         timeout: Some(T),
         consumer: Consumer::default(),
         follow_up: false,
+        exercises: Vec::new(),
     }
 }
 
@@ -44,7 +45,7 @@ fn events(trace: &Trace) -> Vec<(Stamp, Event)> {
         .collect()
 }
 
-fn assert_conforms(run: &SimRun) {
+fn assert_conforms(run: &CaseRun) {
     let failures: Vec<String> = run
         .verdicts
         .iter()
@@ -214,11 +215,8 @@ fn recording_stops_the_settle_time_after_the_consumer() {
     // T = 100 ms, so recording goes on for max(0.4T, 20 ms) = 40 ms after the consumer is done
     // (the runner's rule at ε = 0). The consumer drops at 10 ms; task 1 ends at 49 ms
     // (recorded), task 2 at 51 ms (not).
-    assert_eq!(
-        overtime_harness::runner::settle_time(Duration::ZERO, Some(T)),
-        Duration::from_millis(40)
-    );
     let mut c = case(vec![sleep(10), sleep(49), sleep(51)], 3);
+    assert_eq!(c.settle_time(Duration::ZERO), Duration::from_millis(40));
     c.consumer.drop_after = Some(1);
     let run = run_case(&ReferenceExecutor::default(), &c, Mode::Unordered);
     let last = run.trace.events.last().map(|e| (e.at, e.event.clone()));
@@ -245,12 +243,12 @@ impl SimExecutor for NeverTimesOut {
         ReferenceExecutor::default().simulated_profile()
     }
 
-    fn start(&self, shape: &CallShape) -> Core {
-        let shape = CallShape {
+    fn start(&self, call: &CallParams) -> Core {
+        let call = CallParams {
             timeout: None,
-            ..shape.clone()
+            ..*call
         };
-        SimExecutor::start(&ReferenceExecutor::default(), &shape)
+        SimExecutor::start(&ReferenceExecutor::default(), &call)
     }
 }
 

@@ -9,17 +9,15 @@
 
 use super::call::{CallState, Step};
 use super::group;
+use super::options::ProcessOptions;
 use super::wire::{self, ExecutorInfo, FromAdapter, ToAdapter, Unsupported, MAX_LINE};
-use super::ProcessOptions;
-use crate::model::{Mode, Profile};
-use crate::task::TaskSpec;
-use crate::trace::{Answer, Consumer, Ms, Recorder};
+use overtime_harness::{CallParams, Consumer, Ms, Profile, Recorder, TaskSpec};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::process::{ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -202,24 +200,20 @@ impl Session {
         self.process.pgid
     }
 
-    /// Sends one call; its events will be recorded into `recorder` (and, if given, its answers
-    /// sent to `answers`). Returns the call's id, for [`Session::wait_done`].
-    #[allow(clippy::too_many_arguments)] // one call's parameters, as the protocol sends them
+    /// Sends one call; its events will be recorded into `recorder`. Returns the call's id, for
+    /// [`Session::wait_done`].
     pub fn start_call(
         &self,
+        params: CallParams,
         tasks: &[TaskSpec],
-        n_jobs: usize,
-        timeout: Option<Duration>,
-        mode: Mode,
         consumer: &Consumer,
         recorder: Recorder,
-        answers: Option<mpsc::Sender<Answer>>,
     ) -> u64 {
         let shared = &self.process.shared;
         let id = self.next_call.fetch_add(1, Ordering::Relaxed);
         {
             let mut inner = shared.lock();
-            let mut call = CallState::new(id, recorder, mode, tasks.len(), answers);
+            let mut call = CallState::new(id, recorder, params.mode, params.n_tasks);
             if let Some(f) = &inner.failure {
                 call.fail(&format!("{f} (call {id} was never sent)"));
             }
@@ -229,14 +223,9 @@ impl Session {
                 return id;
             }
         }
-        let sent = self.process.send(&ToAdapter::Call {
-            call: id,
-            tasks,
-            n_jobs,
-            timeout_ms: timeout,
-            mode,
-            consumer,
-        });
+        let sent = self
+            .process
+            .send(&ToAdapter::call(id, params, tasks, consumer));
         if let Err(e) = sent {
             let mut inner = shared.lock();
             let message = format!("{}: cannot send call {id}: {e}", shared.label);

@@ -2,15 +2,13 @@
 //! grammar (`specs/protocol.md` §4) and records it into the call's trace.
 //!
 //! The consumer's events must come in the order the harness's own consumer records them
-//! (`runner::consume`), each stamped no earlier than the one before; a task body starts at
+//! (`overtime_harness::consume`), each stamped no earlier than the one before; a task body starts at
 //! most once and ends at most once, after its start; every task id names one of the call's
 //! tasks. What the *executor* did — a result delivered twice, in the wrong order, a timeout
 //! too late — is not checked here: it is recorded as is, for the properties to judge.
 
 use super::wire::WireAnswer;
-use crate::model::Mode;
-use crate::trace::{Answer, Event, Recorder, TaskEnd};
-use std::sync::mpsc;
+use overtime_harness::{Answer, Event, Mode, Recorder, TaskEnd};
 use std::time::Instant;
 
 /// A step of the adapter's consumer.
@@ -84,20 +82,12 @@ pub(super) struct CallState {
     /// Per task: the line and stamp of its start, and the line of its end.
     started: Vec<Option<(u64, u64)>>,
     ended: Vec<Option<u64>>,
-    /// For [`super::ProcessExecutor`]'s own `run`: every answer, as it is recorded.
-    answers: Option<mpsc::Sender<Answer>>,
     /// The consumer is finished with the call (or the session failed).
     pub done: bool,
 }
 
 impl CallState {
-    pub fn new(
-        id: u64,
-        recorder: Recorder,
-        mode: Mode,
-        n_tasks: usize,
-        answers: Option<mpsc::Sender<Answer>>,
-    ) -> CallState {
+    pub fn new(id: u64, recorder: Recorder, mode: Mode, n_tasks: usize) -> CallState {
         CallState {
             id,
             recorder,
@@ -108,7 +98,6 @@ impl CallState {
             last_consumer_ns: None,
             started: vec![None; n_tasks],
             ended: vec![None; n_tasks],
-            answers,
             done: false,
         }
     }
@@ -168,13 +157,7 @@ impl CallState {
             Step::CallMade => Event::CallMade,
             Step::CallReturned => Event::CallReturned,
             Step::NextAsked => Event::NextAsked,
-            Step::Answered(a) => {
-                let answer = a.into_answer();
-                if let Some(tx) = &self.answers {
-                    let _ = tx.send(answer.clone());
-                }
-                Event::Answered(answer)
-            }
+            Step::Answered(a) => Event::Answered(a.into_answer()),
             Step::DropBegun => Event::DropBegun,
             Step::DropReturned => Event::DropReturned,
             Step::Done => {
@@ -236,20 +219,15 @@ impl CallState {
 
     /// Ends the call with the executor's (or the protocol's) failure, stamped now.
     pub fn fail(&mut self, message: &str) {
-        let answer = Answer::ExecutorError {
+        self.recorder.record(Event::Answered(Answer::ExecutorError {
             message: message.to_string(),
-        };
-        if let Some(tx) = &self.answers {
-            let _ = tx.send(answer.clone());
-        }
-        self.recorder.record(Event::Answered(answer));
+        }));
         self.finish();
     }
 
     fn finish(&mut self) {
         self.done = true;
         self.phase = Phase::Done;
-        self.answers = None;
     }
 }
 

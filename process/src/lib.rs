@@ -1,18 +1,20 @@
+//! # overtime-process
+//!
 //! An executor in another process, in any language: the harness side of the JSON-lines
-//! protocol of `specs/protocol.md`.
+//! protocol of `specs/protocol.md` (Unix).
 //!
 //! ```no_run
-//! use overtime_harness::process::ProcessExecutor;
+//! use overtime_process::ProcessExecutor;
 //! let argv = ["python3", "adapters/python/joblib_adapter.py", "--backend", "loky"];
 //! let joblib = ProcessExecutor::new(argv.iter().map(|s| s.to_string()).collect())?;
 //! println!("{}", joblib.profile_name());
-//! # Ok::<(), overtime_harness::process::ProcessError>(())
+//! # Ok::<(), overtime_process::ProcessError>(())
 //! ```
 //!
 //! - **One process per case.** [`ProcessExecutor::new`] starts the adapter once to learn its
-//!   profile from the hello, then stops it. The runner's [`Executor::begin_case`] starts a
+//!   profile from the hello, then stops it. The runner's [`CaseExecutor::begin_case`] starts a
 //!   fresh adapter (warming up the case's `n_jobs` workers, outside the case's clock and
-//!   watchdog), the case's calls (and its follow-up) go to it, and [`Executor::end_case`]
+//!   watchdog), the case's calls (and its follow-up) go to it, and [`CaseExecutor::end_case`]
 //!   releases its hung tasks, kills its whole process group and reaps it: no worker outlives
 //!   its case. Each new adapter must declare the same profile as the first.
 //! - **The adapter's consumer is the consumer.** The executor's iterator lives in the adapter,
@@ -34,47 +36,15 @@
 
 mod call;
 mod group;
+mod options;
 mod session;
 pub mod wire;
 
-use crate::catalogue::Case;
-use crate::executor::{Call, CallError, Executor, Outcome, SelfConsumed, Slot, SlotResult};
-use crate::model::Profile;
-use crate::task::{Output, TaskSpec};
-use crate::trace::{Answer, Consumer, Event, Recorder};
+pub use options::ProcessOptions;
+use overtime_harness::{Answer, Call, Case, CaseExecutor, Consumer, Event, Profile, Recorder};
 use session::Session;
-use std::sync::{mpsc, Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard};
 pub use wire::{ExecutorInfo, Unsupported, MAX_LINE, PROTOCOL_VERSION};
-
-/// How the process executor bounds and shows its adapter.
-#[derive(Debug, Clone)]
-pub struct ProcessOptions {
-    /// How long an adapter may take to send its hello (its warm-up included) and answer the
-    /// clock requests.
-    pub handshake_timeout: Duration,
-    /// How long teardown waits for the adapter to acknowledge the release before the kill.
-    pub release_timeout: Duration,
-    /// How many clock exchanges the alignment takes the best of.
-    pub clock_samples: u32,
-    /// Copy the adapter's stderr to the harness's, line by line, prefixed `[adapter]`.
-    /// Either way its last lines are quoted in error messages.
-    pub stderr_passthrough: bool,
-}
-
-impl Default for ProcessOptions {
-    /// 60 s handshake (loky starting workers on a loaded machine), 2 s release, 8 clock
-    /// samples; stderr passed through when `OVERTIME_ADAPTER_STDERR=inherit`.
-    fn default() -> Self {
-        ProcessOptions {
-            handshake_timeout: Duration::from_secs(60),
-            release_timeout: Duration::from_secs(2),
-            clock_samples: 8,
-            stderr_passthrough: std::env::var("OVERTIME_ADAPTER_STDERR")
-                .is_ok_and(|v| v == "inherit"),
-        }
-    }
-}
 
 /// The adapter could not be started or did not handshake.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -205,74 +175,27 @@ impl Drop for ProcessExecutor {
     }
 }
 
-fn specs_of(call: &Call) -> Vec<TaskSpec> {
-    call.tasks.iter().map(|t| t.spec().clone()).collect()
-}
-
-impl Executor for ProcessExecutor {
-    fn profile(&self) -> Profile {
+impl CaseExecutor for ProcessExecutor {
+    fn declared_profile(&self) -> Profile {
         self.profile.clone()
     }
 
-    /// Runs the call in the adapter with an eager consumer and hands its answers back as they
-    /// arrive. The harness's runner uses [`Executor::consume_itself`] instead.
-    fn run(&self, call: Call) -> Outcome {
-        let session = match self.session(call.n_jobs) {
-            Ok(s) => s,
-            Err(why) => return Outcome::List(Err(CallError::Executor(why))),
-        };
-        let (tx, rx) = mpsc::channel();
-        let mode = call.mode;
-        session.start_call(
-            &specs_of(&call),
-            call.n_jobs,
-            call.timeout,
-            mode,
-            &Consumer::default(),
-            Recorder::new(),
-            Some(tx),
-        );
-        let mut answers = AnswerStream { rx, ended: false };
-        if mode != crate::model::Mode::List {
-            return Outcome::Stream(Box::new(answers));
-        }
-        let mut slots = Vec::new();
-        for answer in answers.by_ref() {
-            match answer {
-                Ok(slot) => slots.push(slot),
-                Err(e) => return Outcome::List(Err(e)),
-            }
-        }
-        Outcome::List(Ok(slots))
-    }
-
-    fn consume_itself(
-        &self,
-        call: Call,
-        behaviour: &Consumer,
-        recorder: &Recorder,
-    ) -> SelfConsumed {
+    /// Sends the call to this case's adapter, whose consumer runs and consumes it as
+    /// `consumer` says, and records the events it reports until it is done with the call.
+    fn make_call(&self, call: Call, consumer: &Consumer, recorder: &Recorder) {
         let session = match self.session(call.n_jobs) {
             Ok(s) => s,
             Err(message) => {
                 recorder.record(Event::CallMade);
                 recorder.record(Event::Answered(Answer::ExecutorError { message }));
-                return SelfConsumed::Recorded;
+                return;
             }
         };
-        let id = session.start_call(
-            &specs_of(&call),
-            call.n_jobs,
-            call.timeout,
-            call.mode,
-            behaviour,
-            recorder.clone(),
-            None,
-        );
+        let specs: Vec<_> = call.tasks.iter().map(|t| t.spec().clone()).collect();
+        let id = session.start_call(call.params(), &specs, consumer, recorder.clone());
         // The harness's task bodies never run: the adapter runs its own and reports them.
         drop(call);
         session.wait_done(id);
-        SelfConsumed::Recorded
     }
 
     fn begin_case(&self, case: &Case) {
@@ -287,37 +210,5 @@ impl Executor for ProcessExecutor {
     fn end_case(&self) {
         let mut state = self.lock();
         self.retire(&mut state);
-    }
-}
-
-/// The answers of a call run by [`Executor::run`], as the stream a lazy mode returns.
-struct AnswerStream {
-    rx: mpsc::Receiver<Answer>,
-    ended: bool,
-}
-
-impl Iterator for AnswerStream {
-    type Item = SlotResult;
-
-    fn next(&mut self) -> Option<SlotResult> {
-        if self.ended {
-            return None;
-        }
-        let Ok(answer) = self.rx.recv() else {
-            self.ended = true;
-            return None;
-        };
-        self.ended = answer.is_terminal();
-        match answer {
-            Answer::Item { task } => Some(Ok(Slot::Value(Output { task }))),
-            Answer::TimedOut { task } => Some(Ok(Slot::TimedOut { task })),
-            Answer::Timeout => Some(Err(CallError::Timeout { task: None })),
-            Answer::TaskFailed { task } => Some(Err(CallError::TaskFailed {
-                task,
-                message: "failed in the adapter".into(),
-            })),
-            Answer::ExecutorError { message } => Some(Err(CallError::Executor(message))),
-            Answer::End => None,
-        }
     }
 }

@@ -3,9 +3,8 @@
 //! adapter written against another revision of the protocol fails loudly instead of being
 //! half understood.
 
-use crate::model::{opt_duration_ms, Contract, Mode};
-use crate::task::TaskSpec;
-use crate::trace::{Answer, Consumer, TaskEnd};
+use overtime_harness::serde_millis::opt_duration;
+use overtime_harness::{Answer, CallParams, Consumer, Contract, Mode, TaskEnd, TaskSpec};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -33,13 +32,32 @@ pub enum ToAdapter<'a> {
         call: u64,
         tasks: &'a [TaskSpec],
         n_jobs: usize,
-        #[serde(with = "opt_duration_ms")]
+        #[serde(with = "opt_duration")]
         timeout_ms: Option<Duration>,
         mode: Mode,
         consumer: &'a Consumer,
     },
     /// Teardown: open the gate of every hung task, for good.
     Release,
+}
+
+impl<'a> ToAdapter<'a> {
+    /// Call `id` of `params` over `tasks`, to consume as `consumer` says.
+    pub fn call(
+        id: u64,
+        params: CallParams,
+        tasks: &'a [TaskSpec],
+        consumer: &'a Consumer,
+    ) -> ToAdapter<'a> {
+        ToAdapter::Call {
+            call: id,
+            tasks,
+            n_jobs: params.n_jobs,
+            timeout_ms: params.timeout,
+            mode: params.mode,
+            consumer,
+        }
+    }
 }
 
 /// Who the executor is, from the adapter's hello.
@@ -245,15 +263,14 @@ mod tests {
             },
         ];
         let consumer = Consumer::default();
-        let line = serde_json::to_string(&ToAdapter::Call {
-            call: 1,
-            tasks: &tasks,
+        let params = CallParams {
+            n_tasks: tasks.len(),
             n_jobs: 2,
-            timeout_ms: Some(Duration::from_millis(100)),
+            timeout: Some(Duration::from_millis(100)),
             mode: Mode::Unordered,
-            consumer: &consumer,
-        })
-        .unwrap_or_default();
+        };
+        let line = serde_json::to_string(&ToAdapter::call(1, params, &tasks, &consumer))
+            .unwrap_or_default();
         assert!(line.starts_with(r#"{"type":"call","call":1,"tasks":[{"kind":"hang"},{"kind":"sleep","ms":5.0}],"n_jobs":2,"timeout_ms":100.0,"mode":"unordered","consumer":{"#), "{line}");
     }
 }

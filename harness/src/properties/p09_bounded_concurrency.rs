@@ -1,0 +1,158 @@
+//! P09 bounded_concurrency — MUST: never more than n_jobs tasks running.
+//!
+//! See `specs/timeout-semantics.md`, P09.
+
+use super::evidence::list;
+use super::facts::Facts;
+use super::verdict::{Level, Rule, Verdict};
+use crate::trace::Stamp;
+
+pub(super) const RULE: Rule = Rule {
+    id: "P09",
+    name: "bounded_concurrency",
+    level: Level::Must,
+    summary: "never more than n_jobs tasks running",
+    judge: bounded_concurrency,
+};
+
+/// P09: never more than n_jobs tasks running (an abandoned, timed-out task no longer counts).
+fn bounded_concurrency(f: &Facts) -> Verdict {
+    // Starts and ends in the trace's own order; an abandonment counts before any event at or
+    // after its instant (the replacement worker can only start once the task was abandoned).
+    let mut abandons: Vec<(Stamp, usize)> = f
+        .abandoned
+        .iter()
+        .enumerate()
+        .filter_map(|(task, at)| at.map(|at| (at, task)))
+        .collect();
+    abandons.sort();
+    let mut abandons = abandons.into_iter().peekable();
+    let mut running: Vec<usize> = Vec::new();
+    for &(at, task, is_start) in &f.task_events {
+        while let Some((_, gone)) = abandons.next_if(|(a, _)| *a <= at) {
+            running.retain(|&t| t != gone);
+        }
+        if !is_start {
+            running.retain(|&t| t != task);
+            continue;
+        }
+        running.push(task);
+        if running.len() > f.call.n_jobs {
+            return Verdict::fail(format!(
+                "at {at}, {} tasks were running (tasks {}) with n_jobs {}",
+                running.len(),
+                list(&running),
+                f.call.n_jobs
+            ));
+        }
+    }
+    Verdict::pass("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+
+    #[test]
+    fn p09_three_tasks_running_on_two_jobs_fails() {
+        let tasks = vec![sleep(50.0), sleep(50.0), sleep(50.0)];
+        let trace = TraceBuilder::new(Unordered, TaskRuntime, Abort, 2, 1000.0, tasks)
+            .call(0.0)
+            .ran(0, 0.0, 50.0)
+            .ran(1, 10.0, 60.0)
+            .ran(2, 20.0, 70.0)
+            .build();
+        check(&trace, EPS, &super::RULE).fails_with(&[
+            "at 20 ms",
+            "3 tasks were running",
+            "tasks 0, 1, 2",
+            "n_jobs 2",
+        ]);
+    }
+
+    #[test]
+    fn p09_a_worker_reused_at_the_instant_it_frees_passes() {
+        let tasks = vec![sleep(50.0), sleep(50.0), sleep(50.0)];
+        let trace = TraceBuilder::new(Unordered, TaskRuntime, Abort, 2, 1000.0, tasks)
+            .call(0.0)
+            .ran(0, 0.0, 50.0)
+            .ran(1, 10.0, 60.0)
+            .ran(2, 50.0, 100.0)
+            .build();
+        check(&trace, EPS, &super::RULE).passes();
+    }
+
+    /// PerTask, n_jobs 1: task 0 hangs and is abandoned at its due time 100 ms; task 1 then runs.
+    fn per_task_replacement(task_1_starts: f64) -> Trace {
+        let tasks = vec![hang(), sleep(10.0)];
+        TraceBuilder::new(Ordered, TaskRuntime, PerTask, 1, 100.0, tasks)
+            .call(0.0)
+            .start(0, 0.0)
+            .pull(0.0, 100.0, timed_out(0))
+            .ran(1, task_1_starts, task_1_starts + 10.0)
+            .pull(100.0, 110.0, item(1))
+            .pull(110.0, 110.0, Answer::End)
+            .build()
+    }
+
+    #[test]
+    fn p09_per_task_abandoned_task_does_not_count_passes() {
+        check(
+            &per_task_replacement(100.0),
+            EPS,
+            &super::RULE,
+        )
+        .passes();
+    }
+
+    #[test]
+    fn p09_per_task_replacement_before_the_abandon_fails() {
+        check(
+            &per_task_replacement(50.0),
+            EPS,
+            &super::RULE,
+        )
+        .fails_with(&["at 50 ms", "2 tasks were running", "n_jobs 1"]);
+    }
+
+    #[test]
+    fn p09_zero_duration_task_does_not_stay_running() {
+        // Simulated time (ε = 0): a `sleep 0` task starts and ends at the same instant. It must not
+        // be counted as running afterwards.
+        let tasks = vec![sleep(0.0), sleep(10.0)];
+        let trace = TraceBuilder::new(Ordered, TaskRuntime, Abort, 1, 100.0, tasks)
+            .call(0.0)
+            .ran(0, 5.0, 5.0)
+            .ran(1, 10.0, 20.0)
+            .pull(0.0, 5.0, item(0))
+            .pull(5.0, 20.0, item(1))
+            .pull(20.0, 20.0, Answer::End)
+            .build();
+        check(&trace, 0.0, &super::RULE).passes();
+    }
+
+    #[test]
+    fn p09_two_zero_length_tasks_on_one_worker_at_one_instant_pass() {
+        // specs/regressions/zero-length-tasks.toml: start 0, end 0, start 1, end 1, all at 0 ms.
+        let tasks = vec![sleep(0.0), sleep(0.0)];
+        let trace = TraceBuilder::new(List, TaskRuntime, Abort, 1, 100.0, tasks)
+            .call(0.0)
+            .ran(0, 0.0, 0.0)
+            .ran(1, 0.0, 0.0)
+            .returned(0.0)
+            .answer(0.0, item(0))
+            .answer(0.0, item(1))
+            .answer(0.0, Answer::End)
+            .build();
+        check(&trace, 0.0, &super::RULE).passes();
+        // ...while a second task genuinely overlapping the first still fails.
+        let tasks = vec![sleep(0.0), sleep(5.0), sleep(5.0)];
+        let overlapping = TraceBuilder::new(List, TaskRuntime, Abort, 1, 100.0, tasks)
+            .call(0.0)
+            .ran(0, 0.0, 0.0)
+            .ran(1, 0.0, 5.0)
+            .ran(2, 1.0, 6.0)
+            .build();
+        check(&overlapping, 0.0, &super::RULE).fails_with(&["at 1 ms", "n_jobs 1"]);
+    }
+}

@@ -1,0 +1,32 @@
+//! How the process executor bounds and shows its adapter.
+
+use std::time::Duration;
+
+/// How the process executor bounds and shows its adapter.
+#[derive(Debug, Clone)]
+pub struct ProcessOptions {
+    /// How long an adapter may take to send its hello (its warm-up included) and answer the
+    /// clock requests.
+    pub handshake_timeout: Duration,
+    /// How long teardown waits for the adapter to acknowledge the release before the kill.
+    pub release_timeout: Duration,
+    /// How many clock exchanges the alignment takes the best of.
+    pub clock_samples: u32,
+    /// Copy the adapter's stderr to the harness's, line by line, prefixed `[adapter]`.
+    /// Either way its last lines are quoted in error messages.
+    pub stderr_passthrough: bool,
+}
+
+impl Default for ProcessOptions {
+    /// 60 s handshake (loky starting workers on a loaded machine), 2 s release, 8 clock
+    /// samples; stderr passed through when `OVERTIME_ADAPTER_STDERR=inherit`.
+    fn default() -> Self {
+        ProcessOptions {
+            handshake_timeout: Duration::from_secs(60),
+            release_timeout: Duration::from_secs(2),
+            clock_samples: 8,
+            stderr_passthrough: std::env::var("OVERTIME_ADAPTER_STDERR")
+                .is_ok_and(|v| v == "inherit"),
+        }
+    }
+}
