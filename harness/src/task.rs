@@ -158,7 +158,7 @@ impl Task {
                 self.gate.wait_until(None);
                 TaskEnd::Released
             }
-            TaskSpec::CooperativeSleep { ms } => self.cooperative(Some(started + ms), stop),
+            TaskSpec::CooperativeSleep { ms } => self.cooperative(started.checked_add(ms), stop),
             TaskSpec::CooperativeHang => self.cooperative(None, stop),
         };
         self.recorder.record(Event::TaskEnded { task, end });

@@ -262,7 +262,10 @@ impl<'a, M: Machine> Sim<'a, M> {
             }
             progress |= self.poll_consumer();
             progress |= self.act_on_requests();
-            if !progress {
+            // A wait the consumer began this round may already be due (a timeout of 0): fire
+            // it at this instant, as the threaded driver would, before time moves on.
+            let due_now = self.machine.next_deadline().is_some_and(|d| d <= self.now);
+            if !progress && !due_now {
                 return true;
             }
         }
