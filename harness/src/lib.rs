@@ -94,7 +94,8 @@ pub use executor::{Call, CallError, Executor, Outcome, Slot, SlotResult};
 pub use millis::{BadMillis, Millis};
 pub use model::{Contract, Mode, OnTimeout, Profile, TimeoutClock};
 pub use properties::{
-    judge, judge_property, near_tie, Judgement, Level, Property, Verdict, VerdictKind,
+    anchor_gaps, hairs, judge, judge_property, near_tie, Anchor, AnchorGap, Hair, Judgement, Level,
+    Property, Verdict, VerdictKind,
 };
 pub use run::{CaseRun, RunConfig, DEFAULT_EPSILON, DEFAULT_GRACE};
 pub use runner::run_case;
