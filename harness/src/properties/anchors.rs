@@ -165,7 +165,7 @@ fn instant_of(
         Anchor::ConsumerAsk => {
             let pull = match ob.pull {
                 Some(k) => f.pulls.get(k),
-                None => f.pulls.iter().filter(|p| p.asked <= ob.due).last(),
+                None => f.pulls.iter().rfind(|p| p.asked <= ob.due),
             };
             lazy.then(|| pull.map(|p| p.asked)).flatten()
         }
