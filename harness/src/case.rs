@@ -228,11 +228,28 @@ mod tests {
     #[test]
     fn the_largest_durations_saturate_instead_of_overflowing() {
         let c = case(vec![TaskSpec::Hang; 3], Some(Duration::MAX));
+        assert_eq!(c.watchdog_bound(Duration::MAX, Duration::MAX), MAX_WATCHDOG);
+        assert_eq!(c.settle_time(Duration::MAX), Duration::MAX);
+        // 0.4T is capped at 1 s: a T of centuries does not make recording last centuries.
+        assert_eq!(c.settle_time(Duration::ZERO), MAX_SETTLE_AFTER_ABORT);
+    }
+
+    #[test]
+    fn without_an_endless_task_a_huge_timeout_counts_for_the_horizon_only() {
+        let sleep = TaskSpec::Sleep {
+            ms: Duration::from_millis(30),
+        };
+        let c = case(vec![sleep; 2], Some(Duration::MAX));
+        // horizon 60 ms; 3 × min(T, 60 ms) = 180 ms; + ε 20 ms + grace 1 s.
         assert_eq!(
-            c.watchdog_bound(Duration::MAX, Duration::MAX),
-            Duration::MAX
+            c.watchdog_bound(Duration::from_millis(20), Duration::from_secs(1)),
+            Duration::from_millis(1260)
         );
-        assert!(c.settle_time(Duration::MAX) >= Duration::from_secs(1));
+        // 0.4 × the horizon, 24 ms: recording stops 2ε + 24 ms after the consumer.
+        assert_eq!(
+            c.settle_time(Duration::from_millis(20)),
+            Duration::from_millis(64)
+        );
     }
 
     #[test]

@@ -51,6 +51,7 @@ catalogue_files![
     "slow-consumer-before-hung-tasks",
     "staggered-hangs",
     "drop-with-idle-workers",
+    "worker-death",
     "timeout-zero",
     "timeout-below-resolution",
     "timeout-at-the-protocol-maximum",

@@ -100,7 +100,9 @@ pub use properties::{
 pub use run::{CaseRun, RunConfig, DEFAULT_EPSILON, DEFAULT_GRACE};
 pub use runner::run_case;
 pub use suite::{Suite, GENERATED_CALLS, GENERATED_SHRINK_TIME};
-pub use task::{instrument, Gate, NeverStop, Output, StopSignal, Task, TaskFailure, STOP_POLL};
+pub use task::{
+    instrument, Gate, NeverStop, Output, StopSignal, Task, TaskFailure, STOP_POLL, WORKER_DEATH,
+};
 pub use trace::{Answer, Event, Ms, Recorder, Stamp, Stamped, TaskEnd, Trace};
 
 /// Serde helpers for durations written as milliseconds (used by crates that speak the same

@@ -82,6 +82,7 @@ properties! {
     DropReturns => p10_drop_returns,
     Reusable => p11_reusable,
     CancelRunning => p12_cancel_running,
+    SurvivesWorkerDeath => p14_survives_worker_death,
 }
 
 impl Property {
