@@ -46,8 +46,8 @@ struct CheckArgs {
     /// The tolerance ε in milliseconds [default: 20; 250 when an executor is external].
     #[arg(long)]
     epsilon_ms: Option<Millis>,
-    /// The catalogue's timeout T in milliseconds; every case scales with it [default: 100;
-    /// 500 when an executor is external].
+    /// The catalogue's timeout T in milliseconds; every case scales with it (0: every timeout
+    /// due at once) [default: 100; 1000 when an executor is external].
     #[arg(long)]
     timeout_ms: Option<Millis>,
     /// Only these modes (repeatable): list, ordered, unordered.

@@ -44,9 +44,10 @@ pub struct Case {
 /// long before any timeout and every result must come back.
 const FOLLOW_UP_TASKS: usize = 4;
 const FOLLOW_UP_TASK: Duration = Duration::from_millis(1);
-/// The follow-up call's shortest timeout: fifty times its tasks, so that a case whose own T is
-/// shorter than a task can run (T = 0, T = 1 µs) does not time the follow-up call out too.
-const FOLLOW_UP_MIN_TIMEOUT: Duration = Duration::from_millis(50);
+/// The follow-up call's shortest timeout: a hundred times its tasks (the catalogue's T), so
+/// that a case whose own T is shorter than a task can run (T = 0, T = 1 µs) does not time the
+/// follow-up call out too.
+const FOLLOW_UP_MIN_TIMEOUT: Duration = Duration::from_millis(100);
 
 /// The shortest time recording goes on after the consumer is done, whatever T.
 const MIN_SETTLE: Duration = Duration::from_millis(20);
@@ -146,7 +147,7 @@ impl Case {
     }
 
     /// The second call this case makes right after the first (judged by `P11 reusable`), if
-    /// it makes one: four quick sleeps with the same workers and timeout (at least 50 ms, so
+    /// it makes one: four quick sleeps with the same workers and timeout (at least 100 ms, so
     /// that the quick sleeps can meet it), an eager consumer.
     pub fn follow_up_case(&self) -> Option<Case> {
         self.follow_up.then(|| Case {

@@ -52,6 +52,7 @@ catalogue_files![
     "staggered-hangs",
     "drop-with-idle-workers",
     "worker-death",
+    "worker-death-without-timeout",
     "timeout-zero",
     "timeout-below-resolution",
     "timeout-at-the-protocol-maximum",
