@@ -56,13 +56,26 @@ class TaskReleased(Exception):
         self.task = task
 
 
-class TaskEnv:
-    """What a task body needs to report and to wait: plain strings, so it pickles anywhere."""
+class WorkerDeath(BaseException):
+    """A `kill_worker` task run in the adapter's own process (a thread pool): the thread's
+    unwinding stands for its death, since the adapter's process must live on."""
 
-    def __init__(self, call, events_address, gate_address):
+    def __init__(self, task):
+        super().__init__(task)
+        self.task = task
+
+    def __str__(self):
+        return f"task {self.task} killed its worker"
+
+
+class TaskEnv:
+    """What a task body needs to report and to wait: plain values, so it pickles anywhere."""
+
+    def __init__(self, call, events_address, gate_address, adapter_pid):
         self.call = call
         self.events_address = events_address
         self.gate_address = gate_address
+        self.adapter_pid = adapter_pid
 
 
 # One datagram socket per process that runs task bodies (re-created after a fork).
@@ -118,6 +131,14 @@ def run_task(env, task, spec):
     elif kind in ("hang", "cooperative_hang"):
         _wait_gate(env.gate_address)
         end = "released"
+    elif kind == "kill_worker":
+        time.sleep(spec["ms"] / 1e3)
+        _report(env, {"type": "task_ended", "call": env.call, "task": task, "end": "died",
+                      "at_ns": time.monotonic_ns()})
+        if os.getpid() != env.adapter_pid:
+            # A worker process: exit abruptly, as a crash would (no cleanup, no result).
+            os._exit(70)
+        raise WorkerDeath(task)
     else:
         raise ValueError(f"unknown task kind {kind!r}")
     _report(env, {"type": "task_ended", "call": env.call, "task": task, "end": end,
@@ -142,7 +163,7 @@ def answer_of_exception(error):
     """The protocol answer for what the consumer caught."""
     if isinstance(error, TIMEOUT_ERRORS):
         return {"kind": "timeout"}
-    if isinstance(error, TaskFailed):
+    if isinstance(error, (TaskFailed, WorkerDeath)):
         return {"kind": "task_failed", "task": error.task}
     return {"kind": "executor_error",
             "message": f"{type(error).__module__}.{type(error).__qualname__}: {error}"}
@@ -317,7 +338,7 @@ class Adapter:
     def _consume(self, call):
         """The consumer, as `runner::consume` in the harness: make the call, pull, drop."""
         cid = call["call"]
-        env = TaskEnv(cid, self._events_address, self._gate_address)
+        env = TaskEnv(cid, self._events_address, self._gate_address, os.getpid())
         jobs = [(env, i, spec) for i, spec in enumerate(call["tasks"])]
         consumer = dict(call.get("consumer") or {})
         start_after = (consumer.pop("start_after_ms", 0) or 0) / 1e3

@@ -35,6 +35,13 @@ pub enum TaskSpec {
     },
     /// Hang until the executor asks it to stop (or the harness releases the case).
     CooperativeHang,
+    /// Run for `ms`, then kill the worker running it (worker death, a fault the suite
+    /// injects): in-process, the worker's thread unwinds with a panic (which an executor may
+    /// catch); in an adapter, the worker process exits abruptly. It never returns a result.
+    KillWorker {
+        #[serde(with = "millis::duration")]
+        ms: Duration,
+    },
 }
 
 impl TaskSpec {
@@ -44,7 +51,8 @@ impl TaskSpec {
             TaskSpec::Sleep { ms }
             | TaskSpec::Spin { ms }
             | TaskSpec::Fail { ms }
-            | TaskSpec::CooperativeSleep { ms } => Some(ms),
+            | TaskSpec::CooperativeSleep { ms }
+            | TaskSpec::KillWorker { ms } => Some(ms),
             TaskSpec::Hang | TaskSpec::CooperativeHang => None,
         }
     }
@@ -56,6 +64,7 @@ impl TaskSpec {
             TaskSpec::Spin { ms } => TaskSpec::Spin { ms: f(ms) },
             TaskSpec::Fail { ms } => TaskSpec::Fail { ms: f(ms) },
             TaskSpec::CooperativeSleep { ms } => TaskSpec::CooperativeSleep { ms: f(ms) },
+            TaskSpec::KillWorker { ms } => TaskSpec::KillWorker { ms: f(ms) },
             TaskSpec::Hang => TaskSpec::Hang,
             TaskSpec::CooperativeHang => TaskSpec::CooperativeHang,
         }

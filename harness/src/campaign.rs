@@ -492,6 +492,7 @@ mod tests {
                     consumer: Consumer::default(),
                     follow_up: false,
                     exercises: Vec::new(),
+                    absolute: false,
                 },
             },
             property: Property::Liveness,

@@ -94,12 +94,15 @@ pub use executor::{Call, CallError, Executor, Outcome, Slot, SlotResult};
 pub use millis::{BadMillis, Millis};
 pub use model::{Contract, Mode, OnTimeout, Profile, TimeoutClock};
 pub use properties::{
-    judge, judge_property, near_tie, Judgement, Level, Property, Verdict, VerdictKind,
+    anchor_gaps, hairs, judge, judge_property, near_tie, Anchor, AnchorGap, Hair, Judgement, Level,
+    Property, Verdict, VerdictKind,
 };
 pub use run::{CaseRun, RunConfig, DEFAULT_EPSILON, DEFAULT_GRACE};
 pub use runner::run_case;
 pub use suite::{Suite, GENERATED_CALLS, GENERATED_SHRINK_TIME};
-pub use task::{instrument, Gate, NeverStop, Output, StopSignal, Task, TaskFailure, STOP_POLL};
+pub use task::{
+    instrument, Gate, NeverStop, Output, StopSignal, Task, TaskFailure, STOP_POLL, WORKER_DEATH,
+};
 pub use trace::{Answer, Event, Ms, Recorder, Stamp, Stamped, TaskEnd, Trace};
 
 /// Serde helpers for durations written as milliseconds (used by crates that speak the same

@@ -166,6 +166,7 @@ impl Workloads {
                             consumer,
                             follow_up,
                             exercises: Vec::new(),
+                            absolute: false,
                         },
                     }
                 },

@@ -47,6 +47,9 @@ impl StopSignal for NeverStop {
     }
 }
 
+/// The panic payload a `kill_worker` task unwinds its worker with.
+pub const WORKER_DEATH: &str = "the task killed its worker (a worker death the harness injects)";
+
 /// How often a cooperative task looks at its stop signal. It bounds how late a task can see a
 /// stop request; it is the task's cost, not the executor's.
 pub const STOP_POLL: Duration = Duration::from_micros(200);
@@ -158,8 +161,18 @@ impl Task {
                 self.gate.wait_until(None);
                 TaskEnd::Released
             }
-            TaskSpec::CooperativeSleep { ms } => self.cooperative(Some(started + ms), stop),
+            TaskSpec::CooperativeSleep { ms } => self.cooperative(started.checked_add(ms), stop),
             TaskSpec::CooperativeHang => self.cooperative(None, stop),
+            TaskSpec::KillWorker { ms } => {
+                std::thread::sleep(ms);
+                self.recorder.record(Event::TaskEnded {
+                    task,
+                    end: TaskEnd::Died,
+                });
+                // Unwind the worker's thread as a panic would, without the panic hook's
+                // message: the executor sees its worker die (and may catch it).
+                std::panic::resume_unwind(Box::new(WORKER_DEATH));
+            }
         };
         self.recorder.record(Event::TaskEnded { task, end });
         match end {
@@ -175,6 +188,11 @@ impl Task {
             TaskEnd::Released => Err(TaskFailure {
                 task,
                 message: "released by the harness at teardown".into(),
+            }),
+            // Not reached: a worker death unwinds before the task ends.
+            TaskEnd::Died => Err(TaskFailure {
+                task,
+                message: WORKER_DEATH.into(),
             }),
         }
     }

@@ -71,6 +71,8 @@ pub enum TaskEnd {
     Stopped,
     /// A hung task released by the harness at teardown.
     Released,
+    /// A `kill_worker` task killed the worker running it (stamped just before it did).
+    Died,
 }
 
 /// What the consumer received from one pull (or, in List mode, from the call).

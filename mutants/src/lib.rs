@@ -36,10 +36,14 @@ pub enum Mutant {
     ErrorSwallowed,
     NaiveCollectThenCompare,
     NaiveBlockingRecv,
+    ZeroMeansNoTimeout,
+    RestartsOnResult,
+    WaitFromLastResult,
+    DropWaitsForIdleWorkers,
 }
 
 impl Mutant {
-    pub const ALL: [Mutant; 14] = [
+    pub const ALL: [Mutant; 18] = [
         Mutant::UnorderedNeverTimesOut,
         Mutant::ChecksAfterCompletion,
         Mutant::PollsCoarsely,
@@ -54,6 +58,10 @@ impl Mutant {
         Mutant::ErrorSwallowed,
         Mutant::NaiveCollectThenCompare,
         Mutant::NaiveBlockingRecv,
+        Mutant::ZeroMeansNoTimeout,
+        Mutant::RestartsOnResult,
+        Mutant::WaitFromLastResult,
+        Mutant::DropWaitsForIdleWorkers,
     ];
 
     pub fn name(self) -> &'static str {
@@ -72,6 +80,10 @@ impl Mutant {
             Mutant::ErrorSwallowed => "error-swallowed",
             Mutant::NaiveCollectThenCompare => "naive-collect-then-compare",
             Mutant::NaiveBlockingRecv => "naive-blocking-recv",
+            Mutant::ZeroMeansNoTimeout => "zero-means-no-timeout",
+            Mutant::RestartsOnResult => "restarts-on-result",
+            Mutant::WaitFromLastResult => "wait-from-last-result",
+            Mutant::DropWaitsForIdleWorkers => "drop-waits-for-idle-workers",
         }
     }
 
@@ -101,6 +113,21 @@ impl Mutant {
             }
             Mutant::NaiveBlockingRecv => {
                 "naive: a worker pool whose consumer blocks in a plain receive and joins on drop"
+            }
+            Mutant::ZeroMeansNoTimeout => {
+                "a timeout of 0 is read as \"no timeout\" (a falsy zero), not as \"expire at once\""
+            }
+            Mutant::RestartsOnResult => {
+                "the task clock restarts whenever a task completes, so a hung task's timeout \
+                 starves while results keep arriving"
+            }
+            Mutant::WaitFromLastResult => {
+                "a result wait is timed from the previous result's delivery, not from the \
+                 consumer's ask"
+            }
+            Mutant::DropWaitsForIdleWorkers => {
+                "dropping the iteration joins every worker the pool was sized for, also those \
+                 never started (more workers than tasks)"
             }
         }
     }
@@ -139,6 +166,7 @@ impl Mutant {
                 | Mutant::DuplicatesResult
                 | Mutant::NaiveCollectThenCompare
                 | Mutant::NaiveBlockingRecv
+                | Mutant::DropWaitsForIdleWorkers
         )
     }
 }
@@ -199,6 +227,7 @@ impl Executor for MutantExecutor {
             Mutant::NaiveCollectThenCompare => naive::collect_then_compare(call),
             Mutant::NaiveBlockingRecv => naive::blocking_recv(call),
             Mutant::DropBlocks => drop_blocks(config, call),
+            Mutant::DropWaitsForIdleWorkers => drop_waits_for_idle_workers(config, call),
             Mutant::DuplicatesResult => duplicate_first(run_jobs(
                 overtime_reference::core::Core::new(config),
                 jobs_of(call.tasks),
@@ -262,6 +291,59 @@ fn drop_blocks(config: CoreConfig, call: Call) -> Outcome {
     match run_jobs(overtime_reference::core::Core::new(config), jobs, call.mode) {
         Outcome::Stream(inner) => Outcome::Stream(Box::new(JoinOnDrop { inner, running })),
         list => list,
+    }
+}
+
+/// The reference core, with a stream that on drop joins every worker the pool was sized for:
+/// it waits until `n_jobs` workers have started a task, which never happens with more workers
+/// than tasks. Bounded at [`IDLE_JOIN_LIMIT`], as a join with a timeout would be.
+fn drop_waits_for_idle_workers(config: CoreConfig, call: Call) -> Outcome {
+    let n_jobs = config.call.n_jobs;
+    let started = Arc::new((Mutex::new(0usize), Condvar::new()));
+    let jobs: Vec<Job> = jobs_of(call.tasks)
+        .into_iter()
+        .map(|job| -> Job {
+            let started = Arc::clone(&started);
+            Box::new(move |stop| {
+                *started.0.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+                started.1.notify_all();
+                job(stop)
+            })
+        })
+        .collect();
+    match run_jobs(overtime_reference::core::Core::new(config), jobs, call.mode) {
+        Outcome::Stream(inner) => Outcome::Stream(Box::new(JoinWorkersOnDrop {
+            inner,
+            started,
+            n_jobs,
+        })),
+        list => list,
+    }
+}
+
+/// How long [`Mutant::DropWaitsForIdleWorkers`]'s drop waits for workers that never come.
+pub const IDLE_JOIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+struct JoinWorkersOnDrop {
+    inner: Box<dyn Iterator<Item = overtime_harness::SlotResult>>,
+    started: Arc<(Mutex<usize>, Condvar)>,
+    n_jobs: usize,
+}
+
+impl Iterator for JoinWorkersOnDrop {
+    type Item = overtime_harness::SlotResult;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.inner.next()
+    }
+}
+
+impl Drop for JoinWorkersOnDrop {
+    fn drop(&mut self) {
+        let (count, cv) = &*self.started;
+        let guard = count.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = cv
+            .wait_timeout_while(guard, IDLE_JOIN_LIMIT, |n| *n < self.n_jobs)
+            .unwrap_or_else(|e| e.into_inner());
     }
 }
 

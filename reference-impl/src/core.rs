@@ -518,7 +518,7 @@ impl Core {
             return dispatch;
         };
         let left = self.config.call.n_tasks - first;
-        let len = (left / (2 * self.config.call.n_jobs)).clamp(1, left);
+        let len = (left / self.config.call.n_jobs.saturating_mul(2)).clamp(1, left);
         if len == 1 {
             return dispatch;
         }

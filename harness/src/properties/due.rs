@@ -33,11 +33,15 @@ pub(crate) struct Obligation {
 impl Obligation {
     /// Whether a timed-out marker for `task` delivered by pull `k` answers this obligation.
     pub fn applies_to_task(&self, task: usize, k: usize) -> bool {
-        let target = match &self.target {
+        self.targets(task) && self.pull.is_none_or(|p| p == k)
+    }
+
+    /// Whether the timeout is owed to `task` (alone, or as one of several).
+    pub fn targets(&self, task: usize) -> bool {
+        match &self.target {
             Target::Task(t) => *t == task,
             Target::AnyOf(ts) => ts.contains(&task),
-        };
-        target && self.pull.is_none_or(|p| p == k)
+        }
     }
 
     pub fn first_task(&self) -> usize {

@@ -40,6 +40,7 @@ pub(crate) fn task_story(t: &Timeline, task: usize) -> String {
                 TaskEnd::Failed => "failed",
                 TaskEnd::Stopped => "stopped",
                 TaskEnd::Released => "released at teardown",
+                TaskEnd::Died => "killed its worker",
             }
         ),
         None => format!("task {task} started at {start} and never ended"),

@@ -21,6 +21,9 @@ pub(crate) struct Facts<'a> {
     /// The first task failure while the call was live: (task, instant). See
     /// [`Facts::of`] for which failures count.
     pub first_failure: Option<(usize, Stamp)>,
+    /// The first worker death while the call was live: (task, instant its body killed its
+    /// worker).
+    pub first_death: Option<(usize, Stamp)>,
     /// The obligations left by the liveness cut (spec §2.2), earliest first.
     pub obligations: Vec<Obligation>,
     /// Under PerTask, when each timed-out task was abandoned by the executor: from then on it
@@ -47,7 +50,13 @@ impl<'a> Facts<'a> {
             None => Vec::new(),
         };
         let first_failure = first_failure(&timeline, &all_obligations);
-        let obligations = cut(&timeline, &all_obligations, first_failure, epsilon);
+        let first_death = first_death(&timeline, &all_obligations);
+        let obligations = cut(
+            &timeline,
+            &all_obligations,
+            [first_failure, first_death],
+            epsilon,
+        );
         let abandoned = abandon_instants(&timeline, &all_obligations);
         let abort = abort_instant(&timeline, &obligations, first_failure);
         Facts {
@@ -55,6 +64,7 @@ impl<'a> Facts<'a> {
             epsilon,
             all_obligations,
             first_failure,
+            first_death,
             obligations,
             abandoned,
             abort,
@@ -120,6 +130,20 @@ impl<'a> Facts<'a> {
 /// Under PerTask, a task that fails after its own timeout was due (or after its marker was
 /// delivered) had already been abandoned: its slot is settled and its failure is moot.
 fn first_failure(t: &Timeline, all_obligations: &[Obligation]) -> Option<(usize, Stamp)> {
+    first_live_end(t, all_obligations, TaskEnd::Failed)
+}
+
+/// The first worker death while the call was live, with the same rules as a failure.
+fn first_death(t: &Timeline, all_obligations: &[Obligation]) -> Option<(usize, Stamp)> {
+    first_live_end(t, all_obligations, TaskEnd::Died)
+}
+
+/// The first task ending `kind` while the call was live and the task not yet abandoned.
+fn first_live_end(
+    t: &Timeline,
+    all_obligations: &[Obligation],
+    kind: TaskEnd,
+) -> Option<(usize, Stamp)> {
     let ended = t.terminal().map(|(at, _)| at);
     let abandoned_before = |task: usize, failed: Stamp| -> bool {
         if t.contract.on_timeout != OnTimeout::PerTask {
@@ -135,7 +159,7 @@ fn first_failure(t: &Timeline, all_obligations: &[Obligation]) -> Option<(usize,
     };
     (0..t.call.n_tasks)
         .filter_map(|task| match t.ends[task] {
-            Some((at, TaskEnd::Failed)) => Some((task, at)),
+            Some((at, end)) if end == kind => Some((task, at)),
             _ => None,
         })
         .filter(|(_, at)| t.drop_begun.is_none_or(|d| *at <= d))
@@ -144,21 +168,21 @@ fn first_failure(t: &Timeline, all_obligations: &[Obligation]) -> Option<(usize,
         .min_by_key(|(task, at)| (*at, *task))
 }
 
-/// The liveness cut (spec §2.2): a drop of an unfinished iteration, or the first failure + ε,
-/// ends the call's liveness; the obligations due after it are dropped.
+/// The liveness cut (spec §2.2): a drop of an unfinished iteration, or the first failure or
+/// worker death + ε, ends the call's liveness; the obligations due after it are dropped.
 ///
 /// A drop counts only when it abandoned an unfinished iteration (no terminal answer before
 /// it): the drop that follows a terminal answer ends nothing that was still owed.
 fn cut(
     t: &Timeline,
     all_obligations: &[Obligation],
-    first_failure: Option<(usize, Stamp)>,
+    ends: [Option<(usize, Stamp)>; 2],
     epsilon: Duration,
 ) -> Vec<Obligation> {
     let mut cut = t.drop_begun.filter(|_| t.terminal().is_none());
-    if let Some((_, failed)) = first_failure {
-        let after_failure = failed.plus(epsilon);
-        cut = Some(cut.map_or(after_failure, |c| c.min(after_failure)));
+    for (_, at) in ends.into_iter().flatten() {
+        let after = at.plus(epsilon);
+        cut = Some(cut.map_or(after, |c| c.min(after)));
     }
     all_obligations
         .iter()

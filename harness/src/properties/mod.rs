@@ -15,9 +15,11 @@
 //!
 //! Adding a property is one new file and one line in the table below.
 
+mod anchors;
 mod due;
 mod evidence;
 mod facts;
+mod margins;
 mod ties;
 mod timeline;
 mod verdict;
@@ -27,6 +29,8 @@ mod test_support;
 #[cfg(test)]
 mod tests;
 
+pub use anchors::{anchor_gaps, Anchor, AnchorGap};
+pub use margins::{hairs, Hair};
 pub use ties::near_tie;
 pub use verdict::{Level, Verdict, VerdictKind};
 
@@ -78,6 +82,7 @@ properties! {
     DropReturns => p10_drop_returns,
     Reusable => p11_reusable,
     CancelRunning => p12_cancel_running,
+    SurvivesWorkerDeath => p14_survives_worker_death,
 }
 
 impl Property {

@@ -5,7 +5,7 @@
 use super::evidence::{late, task_story};
 use super::facts::Facts;
 use super::verdict::{Level, Rule, Verdict};
-use crate::trace::{Answer, Ms, TaskEnd};
+use crate::trace::{Answer, Ms, Stamp, TaskEnd};
 
 pub(super) const RULE: Rule = Rule {
     id: "P07",
@@ -18,8 +18,13 @@ pub(super) const RULE: Rule = Rule {
 /// P07: a failing task surfaces as an error naming it, within ε of its failure.
 fn error_propagation(f: &Facts) -> Verdict {
     let failure = f.first_failure;
+    // After a worker death, an error naming the dead task, or the executor's own error (a
+    // broken pool), is the right answer: P14 judges it.
+    let died_by = |at: Stamp| f.first_death.is_some_and(|(_, d)| d <= at);
     for pull in &f.pulls {
         match &pull.answer {
+            Some((at, Answer::TaskFailed { task }))
+                if f.end_kind(*task) == Some(TaskEnd::Died) && died_by(*at) => {}
             Some((at, Answer::TaskFailed { task }))
                 if f.end_kind(*task) != Some(TaskEnd::Failed)
                     || f.completed_at(*task).is_some_and(|e| e > *at) =>
@@ -29,6 +34,7 @@ fn error_propagation(f: &Facts) -> Verdict {
                     task_story(f, *task)
                 ));
             }
+            Some((at, Answer::ExecutorError { .. })) if died_by(*at) => {}
             Some((at, Answer::ExecutorError { message })) => {
                 return Verdict::fail(format!("the executor itself failed at {at}: {message}"));
             }

@@ -18,7 +18,8 @@ pub(super) const RULE: Rule = Rule {
 /// P09: never more than n_jobs tasks running (an abandoned, timed-out task no longer counts).
 fn bounded_concurrency(f: &Facts) -> Verdict {
     // Starts and ends in the trace's own order; an abandonment counts before any event at or
-    // after its instant (the replacement worker can only start once the task was abandoned).
+    // after its instant (the replacement worker can only start once the task was abandoned),
+    // but after the task's own start.
     let mut abandons: Vec<(Stamp, usize)> = f
         .abandoned
         .iter()
@@ -34,6 +35,10 @@ fn bounded_concurrency(f: &Facts) -> Verdict {
         }
         if !is_start {
             running.retain(|&t| t != task);
+            continue;
+        }
+        // A task abandoned at its very start (a timeout of 0) never holds a worker.
+        if f.abandoned[task].is_some_and(|a| a <= at) {
             continue;
         }
         running.push(task);
@@ -113,6 +118,30 @@ mod tests {
             &super::RULE,
         )
         .fails_with(&["at 50 ms", "2 tasks were running", "n_jobs 1"]);
+    }
+
+    /// T = 0 on one worker: each task is due, marked and abandoned at its very start, so the
+    /// next one starts at the same instant on a replacement worker.
+    fn timeout_zero(on_timeout: OnTimeout) -> Trace {
+        let tasks = vec![hang(), hang(), sleep(10.0)];
+        TraceBuilder::new(Unordered, TaskRuntime, on_timeout, 1, 0.0, tasks)
+            .call(0.0)
+            .start(0, 0.0)
+            .start(1, 0.0)
+            .start(2, 0.0)
+            .pull(0.0, 0.0, timed_out(0))
+            .pull(0.0, 0.0, timed_out(1))
+            .pull(0.0, 0.0, timed_out(2))
+            .pull(0.0, 0.0, Answer::End)
+            .build()
+    }
+
+    #[test]
+    fn p09_a_task_abandoned_at_its_start_never_holds_a_worker() {
+        check(&timeout_zero(PerTask), 0.0, &super::RULE).passes();
+        // Under abort nothing is abandoned: three tasks at once on one worker.
+        check(&timeout_zero(Abort), 0.0, &super::RULE)
+            .fails_with(&["at 0 ms", "2 tasks were running", "n_jobs 1"]);
     }
 
     #[test]

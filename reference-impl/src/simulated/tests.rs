@@ -26,6 +26,7 @@ fn case(tasks: Vec<TaskSpec>, n_jobs: usize) -> Case {
         consumer: Consumer::default(),
         follow_up: false,
         exercises: Vec::new(),
+        absolute: false,
     }
 }
 
