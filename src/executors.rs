@@ -1,7 +1,9 @@
 //! The executors `overtime check --executor NAME` knows, by name, and the external ones it
 //! starts from a command: `--executor 'cmd:<program> [args...]'`.
 
-use overtime_harness::{CaseExecutor, Contract, Executor, OnTimeout, TimeoutClock};
+use overtime_harness::{
+    CaseExecutor, Contract, DeadlineAnchor, ErrorOrder, Executor, OnTimeout, TimeoutClock,
+};
 use overtime_mutants::{Mutant, MutantExecutor};
 use overtime_process::ProcessExecutor;
 use overtime_rayon::RayonExecutor;
@@ -18,24 +20,37 @@ pub struct UnknownExecutor {
 }
 
 /// The reference executor's contract for a registry name: `reference` is joblib's documented
-/// contract (task_runtime, abort); `reference/<clock>/<on_timeout>` any other.
+/// contract (task_runtime, abort); `reference/<clock>/<on_timeout>` any other, optionally
+/// followed by an error order and a deadline anchor (`reference/overall/abort/first_pull`,
+/// `reference/task_runtime/abort/input_order`).
 fn reference_contract(name: &str) -> Option<Contract> {
     if name == "reference" {
         return Some(ReferenceExecutor::default().profile().contract);
     }
-    let rest = name.strip_prefix("reference/")?;
-    let (clock, on_timeout) = rest.split_once('/')?;
-    let clock = TimeoutClock::ALL
-        .into_iter()
-        .find(|c| c.as_str() == clock)?;
-    let on_timeout = OnTimeout::ALL
-        .into_iter()
-        .find(|o| o.as_str() == on_timeout)?;
-    Some(Contract {
-        clock,
-        on_timeout,
+    let mut parts = name.strip_prefix("reference/")?.split('/');
+    let (clock, on_timeout) = (parts.next()?, parts.next()?);
+    let mut contract = Contract {
+        clock: TimeoutClock::ALL
+            .into_iter()
+            .find(|c| c.as_str() == clock)?,
+        on_timeout: OnTimeout::ALL
+            .into_iter()
+            .find(|o| o.as_str() == on_timeout)?,
         cancels_running: true,
-    })
+        ..Contract::default()
+    };
+    for part in parts {
+        if let Some(order) = ErrorOrder::ALL.into_iter().find(|o| o.as_str() == part) {
+            contract.error_order = order;
+        } else {
+            contract.deadline_anchor = DeadlineAnchor::ALL
+                .into_iter()
+                .find(|a| a.as_str() == part)?;
+        }
+    }
+    // The name must be the one the executor reports (at_end is declared input_order).
+    let executor = ReferenceExecutor::new(contract);
+    (executor.profile().name == name).then(|| executor.contract())
 }
 
 /// Every name the registry accepts.
@@ -48,6 +63,10 @@ pub fn names() -> Vec<String> {
                 contract.clock, contract.on_timeout
             ));
         }
+    }
+    // The other dimensions combine with any of the above, e.g.:
+    for extra in ReferenceExecutor::other_dimensions() {
+        names.push(extra.profile().name);
     }
     names.extend(RayonExecutor::all().iter().map(|e| e.profile().name));
     names.extend(Mutant::ALL.iter().map(|m| format!("mutant:{}", m.name())));

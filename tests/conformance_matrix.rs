@@ -23,6 +23,7 @@ fn reference_conforms(
         clock,
         on_timeout,
         cancels_running: true,
+        ..Contract::default()
     };
     common::assert_conforms(Arc::new(ReferenceExecutor::new(contract)), mode);
 }

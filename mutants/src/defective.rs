@@ -5,7 +5,7 @@
 use crate::Mutant;
 use overtime_harness::{Mode, TimeoutClock};
 use overtime_reference::core::{
-    AfterTask, Answer, Core, CoreConfig, Dispatch, Poll, Slot, TaskResult, Tick,
+    AfterTask, Answer, Core, CoreConfig, Dispatch, Failure, Poll, Slot, TaskResult, Tick,
 };
 use overtime_reference::machine::Machine;
 use std::collections::HashSet;
@@ -31,6 +31,10 @@ pub struct Defective {
     swallowed: HashSet<usize>,
     /// `dispatch-after-abort`: tasks the core never dispatched that the wrapper ran anyway.
     rogue: HashSet<usize>,
+    /// `late-error-wins`: the last task failure reported after the call was aborted.
+    late_failure: Option<(usize, String)>,
+    /// `error-waits-for-the-rest`: the error answer held back while tasks still run.
+    withheld: Option<Answer>,
     own_generation: u64,
 }
 
@@ -61,6 +65,8 @@ impl Defective {
             finished: vec![None; n],
             swallowed: HashSet::new(),
             rogue: HashSet::new(),
+            late_failure: None,
+            withheld: None,
             own_generation: 0,
         }
     }
@@ -106,6 +112,20 @@ impl Defective {
         fired
             .zip(self.finished[task])
             .is_some_and(|(fired, end)| end <= fired)
+    }
+}
+
+impl Defective {
+    /// `error-waits-for-the-rest`: `answer` once no task is running; until then it is held.
+    fn release_when_idle(&mut self, answer: Answer) -> Poll {
+        let running = (0..self.started.len())
+            .any(|i| self.started[i].is_some() && self.finished[i].is_none());
+        if running {
+            self.withheld = Some(answer);
+            Poll::Pending
+        } else {
+            Poll::Ready(answer)
+        }
     }
 }
 
@@ -158,6 +178,12 @@ impl Machine for Defective {
             return AfterTask::NextTask;
         }
         self.last_finish = self.last_finish.max(now);
+        if let (Mutant::LateErrorWins, TaskResult::Failed { message }) = (self.defect, &result) {
+            // The error slot is one variable, and the last writer wins.
+            if self.core.aborted_at().is_some() {
+                self.late_failure = Some((index, message.clone()));
+            }
+        }
         let result = match (self.defect, result) {
             // The failure is caught, logged and forgotten: the task counts as done, its slot
             // is skipped.
@@ -184,6 +210,9 @@ impl Machine for Defective {
         if self.first_poll.is_none() {
             self.first_poll = Some(now);
         }
+        if let Some(answer) = self.withheld.take() {
+            return self.release_when_idle(answer);
+        }
         loop {
             let core_now = self.checking_now(now);
             let answer = match self.core.poll(core_now) {
@@ -203,6 +232,15 @@ impl Machine for Defective {
                 Answer::List(mut slots) => {
                     slots.retain(|slot| !matches!(*slot, Slot::Item(t) if self.loses(t, now)));
                     return Poll::Ready(Answer::List(slots));
+                }
+                Answer::Failed(Failure::Timeout { .. }) if self.late_failure.is_some() => {
+                    let (task, message) = self.late_failure.take().unwrap_or_default();
+                    return Poll::Ready(Answer::Failed(Failure::TaskFailed { task, message }));
+                }
+                failed @ Answer::Failed(Failure::TaskFailed { .. })
+                    if self.defect == Mutant::ErrorWaitsForTheRest =>
+                {
+                    return self.release_when_idle(failed);
                 }
                 other => return Poll::Ready(other),
             }

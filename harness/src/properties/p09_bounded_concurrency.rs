@@ -155,4 +155,33 @@ mod tests {
             .build();
         check(&overlapping, 0.0, &super::RULE).fails_with(&["at 1 ms", "n_jobs 1"]);
     }
+
+    /// task_runtime/abort, unordered, n_jobs 2: three hung tasks. Task 0's timeout is due at
+    /// 100 ms; the executor kills its worker, refills the freed slot with task 2 (within ε of
+    /// the abort) and raises the timeout.
+    fn killed_and_refilled(killed: bool) -> Trace {
+        let tasks = vec![hang(), hang(), hang()];
+        let b = TraceBuilder::new(Unordered, TaskRuntime, Abort, 2, 100.0, tasks)
+            .call(0.0)
+            .start(0, 0.0)
+            .start(1, 0.0);
+        let b = if killed {
+            b.end(0, 100.5, TaskEnd::Killed)
+        } else {
+            b
+        };
+        b.start(2, 102.0).pull(0.0, 103.0, Answer::Timeout).build()
+    }
+
+    #[test]
+    fn p09_a_killed_task_stops_counting() {
+        check(&killed_and_refilled(true), EPS, &super::RULE).passes();
+        // The same executor, its kill unreported: task 0 seems to run on.
+        check(&killed_and_refilled(false), EPS, &super::RULE).fails_with(&[
+            "at 102 ms",
+            "3 tasks were running (tasks 0, 1, 2)",
+            "n_jobs 2",
+        ]);
+    }
 }
+
