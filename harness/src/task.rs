@@ -32,6 +32,10 @@ pub struct TaskFailure {
 }
 
 impl TaskFailure {
+    /// The message of a cooperative task that honoured its stop request: a cancellation the
+    /// executor asked for, not an error of the task's.
+    pub const STOPPED: &'static str = "stopped on request";
+
     /// Task `task`'s failure, not a timeout error of its own.
     pub fn new(task: usize, message: impl Into<String>) -> TaskFailure {
         TaskFailure {
@@ -186,7 +190,7 @@ impl Task {
                 timeout: true,
             }),
             TaskEnd::Failed => failure("failed as its spec says"),
-            TaskEnd::Stopped => failure("stopped on request"),
+            TaskEnd::Stopped => failure(TaskFailure::STOPPED),
             TaskEnd::Released => failure("released by the harness at teardown"),
             // Only an adapter watching worker processes reports a kill; a body never does.
             TaskEnd::Killed => failure("its worker was killed"),

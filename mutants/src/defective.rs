@@ -3,7 +3,7 @@
 //! no defect switch; every defect lives here, at the machine's interface.
 
 use crate::Mutant;
-use overtime_harness::{Mode, TimeoutClock};
+use overtime_harness::{Mode, TaskFailure, TimeoutClock};
 use overtime_reference::core::{
     AfterTask, Answer, Core, CoreConfig, Dispatch, Failure, Poll, Slot, TaskResult, Tick,
 };
@@ -179,8 +179,9 @@ impl Machine for Defective {
         }
         self.last_finish = self.last_finish.max(now);
         if let (Mutant::LateErrorWins, TaskResult::Failed { message }) = (self.defect, &result) {
-            // The error slot is one variable, and the last writer wins.
-            if self.core.aborted_at().is_some() {
+            // The error slot is one variable, and the last writer wins (a task that honoured
+            // the stop request is a cancellation, not an error: it is not written there).
+            if self.core.aborted_at().is_some() && message != TaskFailure::STOPPED {
                 self.late_failure = Some((index, message.clone()));
             }
         }

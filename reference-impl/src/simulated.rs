@@ -323,7 +323,7 @@ impl<'a, M: Machine> Sim<'a, M> {
                 message: "failed as its spec says".into(),
             },
             TaskEnd::Stopped | TaskEnd::Released | TaskEnd::Killed => TaskResult::Failed {
-                message: "stopped on request".into(),
+                message: overtime_harness::TaskFailure::STOPPED.into(),
             },
         };
         if self.machine.task_finished(task, result, self.now) == AfterTask::NextTask {

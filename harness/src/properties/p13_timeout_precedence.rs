@@ -48,9 +48,9 @@ fn timeout_precedence(f: &Facts) -> Verdict {
     }
     match f.terminal() {
         Some((at, Answer::TaskFailed { task })) => Verdict::fail(format!(
-            "{}; the timeout was due at {}, more than ε before the error ({}: {error_due}), but the iteration ended at {at} with task {task}'s failure instead of the timeout (ε {})",
+            "{}, more than ε before task {}'s error was due ({}), but the iteration ended at {at} with task {task}'s failure instead of the timeout (ε {})",
             ob.why,
-            ob.due,
+            error.task,
             error.why,
             Ms(f.epsilon)
         )),
@@ -88,8 +88,8 @@ mod tests {
             let trace = late_failure_after_timeout(mode, task_failed(1));
             check(&trace, EPS, &super::RULE).fails_with(&[
                 "task 0 started at 0 ms",
-                "the timeout was due at 100 ms",
-                "task 1 failed at 300 ms",
+                "due 100 ms; it never completed, more than ε before task 1's error was due",
+                "(task 1 failed at 300 ms)",
                 "ended at 350 ms with task 1's failure instead of the timeout",
                 "ε 50 ms",
             ]);
@@ -165,7 +165,7 @@ mod tests {
                 .build()
         };
         check(&trace(ErrorOrder::InputOrder), EPS, &super::RULE).fails_with(&[
-            "due at 100 ms",
+            "due 100 ms",
             "its turn in input order never came: pull 1 was never asked",
             "instead of the timeout",
         ]);
