@@ -65,8 +65,13 @@ fn error_propagation(f: &Facts) -> Verdict {
             "{why}, but the iteration ended normally at {at} without raising it"
         )),
         Some((at, Answer::TaskFailed { .. })) => Verdict::pass(format!(
-            "{why}; error seen at {at} ({} after max(due, asked))",
-            Ms(f.lateness(error.due.unwrap_or(error.failed), at))
+            "{why}; error seen at {at} ({} after max({}, asked))",
+            Ms(f.lateness(error.due.unwrap_or(error.failed), at)),
+            if error.due == Some(error.failed) {
+                "failure"
+            } else {
+                "due"
+            }
         )),
         Some((at, Answer::Timeout)) => {
             let timeout_due = f.all_obligations.first().map(|o| o.due);
