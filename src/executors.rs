@@ -136,3 +136,30 @@ pub fn open(name: &str) -> Result<Arc<dyn CaseExecutor>, String> {
     }
     Ok(Arc::new(executor))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_name_opens_an_executor_reporting_that_name() {
+        for name in names() {
+            let executor = by_name(&name).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(executor.declared_profile().name, name);
+        }
+    }
+
+    #[test]
+    fn a_reference_name_may_add_an_error_order_and_a_deadline_anchor() {
+        let contract = |name: &str| by_name(name).map(|e| e.declared_profile().contract);
+        let input_order = contract("reference/task_runtime/abort/input_order").expect("known");
+        assert_eq!(input_order.error_order, ErrorOrder::InputOrder);
+        let first_pull = contract("reference/overall/per_task/first_pull").expect("known");
+        assert_eq!(first_pull.deadline_anchor, DeadlineAnchor::FirstPull);
+        // Not the name the executor reports: the anchor only matters for the overall clock,
+        // and at_end is kept as input_order.
+        assert!(by_name("reference/task_runtime/abort/first_pull").is_err());
+        assert!(by_name("reference/task_runtime/abort/at_end").is_err());
+        assert!(by_name("reference/task_runtime/abort/sideways").is_err());
+    }
+}

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Appends to reports/external.md the section that explains every FAIL of the external run,
-case by case, from the hand-written notes in report-notes.toml (used by `report`).
+"""Appends to reports/external.md the sections computed from the run's JSON (used by
+`report`): what each executor did with a task that raises the language's own TimeoutError
+(attribution), and every failure of the run, case by case, explained by the hand-written
+notes in report-notes.toml.
 
-    explain_failures.py RESULTS_JSON NOTES_TOML  >> reports/external.md
+    report_sections.py RESULTS_JSON NOTES_TOML  >> reports/external.md
 
 Every failing case run — executor, property, case, with the modes it failed in — must match a
 note (the executor by glob, the property by ID, the case by name). A failure no note explains
@@ -32,6 +34,32 @@ def failures(results):
     return found
 
 
+ATTRIBUTION_CASE = "task-raises-timeout"
+
+
+def attribution(results):
+    """The attribution section: P07 on the case whose task raises TimeoutError, per executor
+    and mode."""
+    out = ["", "## A task that raises TimeoutError", "",
+           f"In `{ATTRIBUTION_CASE}` task 1 fails at 0.3T by raising `TimeoutError` itself (the "
+           "adapters raise `overtime_protocol.TaskRaisedTimeout`, a `TimeoutError` subclass "
+           "naming the task). It must surface as task 1's failure, never as the executor's "
+           "timeout: an executor that catches `TimeoutError` around a task's result and raises "
+           "its own instead fails P02 and P07, whose evidence then says the timeout error was the "
+           "task's. What each executor did:", "",
+           "| executor | mode | P07 | evidence |", "|---|---|---|---|"]
+    for executor in results["executors"]:
+        for case in executor["cases"]:
+            if case["case"] != ATTRIBUTION_CASE:
+                continue
+            for verdict in case["verdicts"]:
+                if verdict["id"] == "P07":
+                    evidence = verdict["evidence"].replace("|", "\\|")
+                    out.append(f"| {executor['profile']['name']} | {case['mode']} | "
+                               f"{verdict['verdict'].upper()} | {evidence} |")
+    return out
+
+
 def note_for(notes, executor, property_id, case):
     for note in notes:
         if (fnmatch.fnmatch(executor, note["executors"]) and note["property"] == property_id
@@ -49,7 +77,8 @@ def main():
         notes = tomllib.load(f).get("note", [])
     found = failures(results)
     unexplained = 0
-    out = ["", "## Every failure, case by case", ""]
+    out = attribution(results)
+    out += ["", "## Every failure, case by case", ""]
     if not found:
         out.append("No case failed.")
     else:
@@ -72,7 +101,7 @@ def main():
             out.append(f"| {executor} | {pid} {pname} ({level}) | {case} | {modes} | {text} |")
     print("\n".join(out))
     if unexplained:
-        sys.stderr.write(f"explain_failures: {unexplained} failing case run(s) have no note in "
+        sys.stderr.write(f"report_sections: {unexplained} failing case run(s) have no note in "
                          f"{sys.argv[2]}\n")
         sys.exit(1)
 
