@@ -198,16 +198,17 @@ impl Contract {
             .collect()
     }
 
-    /// The dimensions that differ from their defaults, as `error_order input_order`, …
-    /// (empty when every one is at its default).
-    pub fn non_default_dimensions(&self) -> Vec<String> {
+    /// The dimensions after `on_timeout` whose value is not the default, as (name, value):
+    /// `("error_order", "input_order")`. The deadline anchor counts only for the overall clock;
+    /// `cancels_running` is left out (it says what P12 judges, not when anything is due).
+    pub fn non_default_dimensions(&self) -> Vec<(&'static str, &'static str)> {
         let mut out = Vec::new();
         if self.error_order != ErrorOrder::default() {
-            out.push(format!("error_order {}", self.error_order));
+            out.push(("error_order", self.error_order.as_str()));
         }
         if self.clock == TimeoutClock::Overall && self.deadline_anchor != DeadlineAnchor::default()
         {
-            out.push(format!("deadline_anchor {}", self.deadline_anchor));
+            out.push(("deadline_anchor", self.deadline_anchor.as_str()));
         }
         out
     }
@@ -225,12 +226,8 @@ impl Default for Contract {
 impl fmt::Display for Contract {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.clock, self.on_timeout)?;
-        if self.error_order != ErrorOrder::default() {
-            write!(f, "/{}", self.error_order)?;
-        }
-        if self.clock == TimeoutClock::Overall && self.deadline_anchor != DeadlineAnchor::default()
-        {
-            write!(f, "/{}", self.deadline_anchor)?;
+        for (_, value) in self.non_default_dimensions() {
+            write!(f, "/{value}")?;
         }
         Ok(())
     }
@@ -262,5 +259,66 @@ impl Profile {
         self.modes
             .iter()
             .all(|&m| self.contract_for(m) == self.contract)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_contract_written_before_the_new_dimensions_reads_with_their_defaults() {
+        let old: Contract = serde_json::from_str(
+            r#"{"clock":"overall","on_timeout":"abort","cancels_running":true}"#,
+        )
+        .expect("reads");
+        assert_eq!(old.error_order, ErrorOrder::FailFast);
+        assert_eq!(old.deadline_anchor, DeadlineAnchor::Call);
+        assert_eq!(old.to_string(), "overall/abort");
+        let typo = serde_json::from_str::<Contract>(
+            r#"{"clock":"overall","on_timeout":"abort","error_ordr":"at_end"}"#,
+        );
+        assert!(typo.is_err_and(|e| e.to_string().contains("error_ordr")));
+    }
+
+    #[test]
+    fn a_contract_names_its_dimensions_away_from_their_defaults() {
+        let c = Contract {
+            clock: TimeoutClock::Overall,
+            error_order: ErrorOrder::InputOrder,
+            deadline_anchor: DeadlineAnchor::FirstPull,
+            ..Contract::default()
+        };
+        assert_eq!(c.to_string(), "overall/abort/input_order/first_pull");
+        // The anchor is the overall clock's: it says nothing under another clock.
+        let task_runtime = Contract {
+            clock: TimeoutClock::TaskRuntime,
+            ..c
+        };
+        assert_eq!(task_runtime.to_string(), "task_runtime/abort/input_order");
+    }
+
+    #[test]
+    fn a_profile_gives_each_mode_its_own_contract_or_the_common_one() {
+        let unordered = Contract {
+            clock: TimeoutClock::Overall,
+            ..Contract::default()
+        };
+        let profile = Profile {
+            name: "p".into(),
+            modes: Mode::ALL.to_vec(),
+            contract: Contract::default(),
+            per_mode: BTreeMap::from([(Mode::Unordered, unordered)]),
+        };
+        assert_eq!(profile.contract_for(Mode::List), Contract::default());
+        assert_eq!(profile.contract_for(Mode::Unordered), unordered);
+        assert!(!profile.one_contract());
+        let json = serde_json::to_string(&profile).unwrap_or_default();
+        assert!(
+            json.contains(r#""per_mode":{"unordered":{"clock":"overall""#),
+            "{json}"
+        );
+        let back: Profile = serde_json::from_str(&json).expect("reads back");
+        assert_eq!(back, profile);
     }
 }

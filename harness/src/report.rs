@@ -24,9 +24,8 @@ fn level(p: Property) -> &'static str {
 /// at its default (`, error_order input_order`).
 fn contract_words(c: Contract) -> String {
     let mut words = format!("clock {}, on_timeout {}", c.clock, c.on_timeout);
-    for dimension in c.non_default_dimensions() {
-        words.push_str(", ");
-        words.push_str(&dimension);
+    for (name, value) in c.non_default_dimensions() {
+        words.push_str(&format!(", {name} {value}"));
     }
     words
 }
