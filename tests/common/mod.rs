@@ -112,7 +112,7 @@ pub fn assert_conforms(executor: Arc<dyn CaseExecutor>, mode: Mode) {
         ..SuiteOptions::default()
     };
     let result = run_suite(&executor, &options, |_| {});
-    let on_timeout = result.profile.contract.on_timeout;
+    let on_timeout = result.profile.contract_for(mode).on_timeout;
     let mut problems = Vec::new();
     for property in Property::ALL {
         let Some(r) = result.result(mode, property) else {
