@@ -1,8 +1,9 @@
 //! # overtime-reference
 //!
 //! overtime's reference executor: every return mode, every timeout clock, both on-timeout
-//! behaviours, with the semantics the harness judges — it is the executor the spec is checked
-//! against.
+//! behaviours, errors fail-fast or at their turn in input order, the overall clock anchored at
+//! the call or at the first pull, with the semantics the harness judges — it is the executor
+//! the spec is checked against.
 //!
 //! ```
 //! use overtime_harness::{Contract, Executor, OnTimeout, TimeoutClock};
