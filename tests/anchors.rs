@@ -4,12 +4,13 @@
 //! distance between that instant and the right one, and is only caught when that distance is
 //! well beyond ε. For every mode × clock, the catalogue must hold a case in which every
 //! plausible wrong anchor lies at least 3ε (at the default scale: ε = 20 ms, T = 100 ms) from
-//! the correct one. Computed from simulated runs of the reference (both on-timeout
-//! behaviours); a gap is named by mode, clock and anchor.
+//! the correct one — for an overall clock in the lazy modes, with either declared deadline
+//! anchor (the call or the first pull). Computed from simulated runs of the reference (both
+//! on-timeout behaviours); a gap is named by mode, clock, declared anchor and wrong anchor.
 
 use overtime::harness::catalogue::catalogue;
 use overtime::harness::{
-    anchor_gaps, Anchor, Contract, Mode, OnTimeout, TimeoutClock, DEFAULT_EPSILON,
+    anchor_gaps, Anchor, Contract, DeadlineAnchor, Mode, OnTimeout, TimeoutClock, DEFAULT_EPSILON,
 };
 use overtime::reference::{simulated, ReferenceExecutor};
 use std::collections::BTreeMap;
@@ -20,8 +21,9 @@ use std::time::Duration;
 /// that coincide with it by definition: an overall clock owes one due time, so there is no
 /// previous timeout to restart from; a List's result_wait chain restarts each wait where the
 /// previous slot's wait ended, which after a timeout is that timeout.
-fn plausible(mode: Mode, clock: TimeoutClock) -> Vec<Anchor> {
-    let correct = Anchor::correct(clock, mode);
+fn plausible(mode: Mode, contract: &Contract) -> Vec<Anchor> {
+    let clock = contract.clock;
+    let correct = Anchor::correct(contract, mode);
     Anchor::ALL
         .into_iter()
         .filter(|a| *a != correct)
@@ -41,6 +43,19 @@ fn plausible(mode: Mode, clock: TimeoutClock) -> Vec<Anchor> {
         .collect()
 }
 
+/// Every clock, and for an overall clock in the lazy modes both deadline anchors (in List mode
+/// the first pull is the call).
+fn clocks_and_anchors(mode: Mode) -> Vec<(TimeoutClock, DeadlineAnchor)> {
+    let mut out = Vec::new();
+    for clock in TimeoutClock::ALL {
+        out.push((clock, DeadlineAnchor::Call));
+        if clock == TimeoutClock::Overall && mode != Mode::List {
+            out.push((clock, DeadlineAnchor::FirstPull));
+        }
+    }
+    out
+}
+
 #[test]
 fn every_wrong_anchor_lies_three_epsilon_from_the_right_one_in_some_case() {
     let needed = DEFAULT_EPSILON * 3;
@@ -48,14 +63,15 @@ fn every_wrong_anchor_lies_three_epsilon_from_the_right_one_in_some_case() {
     let mut missing = Vec::new();
     let mut table = String::new();
     for mode in Mode::ALL {
-        for clock in TimeoutClock::ALL {
+        for (clock, deadline_anchor) in clocks_and_anchors(mode) {
             // The widest separation of each wrong anchor, and the case that gives it.
             let mut best: BTreeMap<Anchor, (Duration, String)> = BTreeMap::new();
             for on_timeout in OnTimeout::ALL {
                 let executor = ReferenceExecutor::new(Contract {
                     clock,
                     on_timeout,
-                    cancels_running: true,
+                    deadline_anchor,
+                    ..Contract::default()
                 });
                 for case in &cases {
                     let trace = simulated::simulate(&executor, case, mode);
@@ -69,19 +85,24 @@ fn every_wrong_anchor_lies_three_epsilon_from_the_right_one_in_some_case() {
                     }
                 }
             }
-            for anchor in plausible(mode, clock) {
+            let contract = Contract {
+                clock,
+                deadline_anchor,
+                ..Contract::default()
+            };
+            for anchor in plausible(mode, &contract) {
                 let (widest, case) = best
                     .get(&anchor)
                     .cloned()
                     .unwrap_or((Duration::ZERO, "no case".into()));
                 table.push_str(&format!(
-                    "{mode:<9} {clock:<12} {:<32} {:>10?} {case}\n",
+                    "{mode:<9} {clock:<12} {deadline_anchor:<10} {:<32} {:>10?} {case}\n",
                     anchor.as_str(),
                     widest
                 ));
                 if widest < needed {
                     missing.push(format!(
-                        "{mode} × {clock} × {anchor}: widest separation {widest:?} ({case}), \
+                        "{mode} × {clock} (anchored at {deadline_anchor}) × {anchor}: widest separation {widest:?} ({case}), \
                          needs {needed:?}"
                     ));
                 }

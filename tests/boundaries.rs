@@ -2,7 +2,7 @@
 //! and the process protocol carry (2^64 − 1 ns), and `Duration::MAX`. For each, in every mode:
 //! the reference (all six contracts) in simulated time, and the reference and rayon in real
 //! time, must end every case without a panic, a hang or a watchdog, and keep every MUST
-//! property (spec §2.4 says what each boundary means). A test per boundary value. A real-time
+//! property (spec §2.5 says what each boundary means). A test per boundary value. A real-time
 //! run the harness itself was late for (inconclusive) is printed, not failed: it says nothing
 //! about the executor.
 

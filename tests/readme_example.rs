@@ -25,7 +25,9 @@ impl Executor for ThreadPerTask {
                 clock: TimeoutClock::Overall,
                 on_timeout: OnTimeout::Abort,
                 cancels_running: false,
+                ..Contract::default()
             },
+            ..Profile::default()
         }
     }
 

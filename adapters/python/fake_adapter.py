@@ -32,7 +32,8 @@ def send(message):
 
 
 def hello():
-    send({"type": "hello", "protocol": 2 if SCENARIO == "wrong-protocol" else 1,
+    protocol = {"wrong-protocol": 3, "protocol-1": 1}.get(SCENARIO, 2)
+    send({"type": "hello", "protocol": protocol,
           "executor": {"name": "fake", "version": "0", "variant": SCENARIO},
           "modes": ["list", "ordered", "unordered"], "unsupported": [],
           "contract": {"clock": "overall", "on_timeout": "abort", "cancels_running": False}})

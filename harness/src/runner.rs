@@ -29,7 +29,8 @@ pub fn run_case(
     mode: Mode,
     config: &RunConfig,
 ) -> CaseRun {
-    let contract = executor.declared_profile().contract;
+    // The contract of this mode: a profile may declare one per mode.
+    let contract = executor.declared_profile().contract_for(mode);
     let mut retries = 0;
     loop {
         // Before the probe and the watchdog: an external executor starts its adapter here.

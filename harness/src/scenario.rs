@@ -8,7 +8,7 @@
 //! n_jobs = 2
 //! timeout = 100                       # ms; leave it out for a call without a timeout
 //! tasks = [
-//!     { kind = "sleep", ms = 300 },   # sleep | spin | fail | cooperative_sleep: `ms`
+//!     { kind = "sleep", ms = 300 },   # sleep | spin | fail | raise_timeout | cooperative_sleep: `ms`
 //!     { kind = "hang" },              # hang | cooperative_hang: no `ms`
 //! ]
 //!

@@ -3,9 +3,9 @@
 //! no defect switch; every defect lives here, at the machine's interface.
 
 use crate::Mutant;
-use overtime_harness::{Mode, TimeoutClock};
+use overtime_harness::{Mode, TaskFailure, TimeoutClock};
 use overtime_reference::core::{
-    AfterTask, Answer, Core, CoreConfig, Dispatch, Poll, Slot, TaskResult, Tick,
+    AfterTask, Answer, Core, CoreConfig, Dispatch, Failure, Poll, Slot, TaskResult, Tick,
 };
 use overtime_reference::machine::Machine;
 use std::collections::HashSet;
@@ -37,6 +37,10 @@ pub struct Defective {
     /// asked for the one it now waits for.
     last_delivery: Tick,
     waiting_since: Option<Tick>,
+    /// `late-error-wins`: the last task failure reported after the call was aborted.
+    late_failure: Option<(usize, String)>,
+    /// `error-waits-for-the-rest`: the error answer held back while tasks still run.
+    withheld: Option<Answer>,
     own_generation: u64,
 }
 
@@ -74,6 +78,8 @@ impl Defective {
             restarted_by: Duration::ZERO,
             last_delivery: Tick::ZERO,
             waiting_since: None,
+            late_failure: None,
+            withheld: None,
             own_generation: 0,
         }
     }
@@ -140,6 +146,20 @@ impl Defective {
     }
 }
 
+impl Defective {
+    /// `error-waits-for-the-rest`: `answer` once no task is running; until then it is held.
+    fn release_when_idle(&mut self, answer: Answer) -> Poll {
+        let running = (0..self.started.len())
+            .any(|i| self.started[i].is_some() && self.finished[i].is_none());
+        if running {
+            self.withheld = Some(answer);
+            Poll::Pending
+        } else {
+            Poll::Ready(answer)
+        }
+    }
+}
+
 fn quantize_down(t: Tick) -> Tick {
     let grid = Tick::from_duration(COARSE_POLL).0;
     Tick(t.0 / grid * grid)
@@ -199,6 +219,13 @@ impl Machine for Defective {
                 self.restarted_by = now.as_duration().saturating_sub(oldest.as_duration());
             }
         }
+        if let (Mutant::LateErrorWins, TaskResult::Failed { message }) = (self.defect, &result) {
+            // The error slot is one variable, and the last writer wins (a task that honoured
+            // the stop request is a cancellation, not an error: it is not written there).
+            if self.core.aborted_at().is_some() && message != TaskFailure::STOPPED {
+                self.late_failure = Some((index, message.clone()));
+            }
+        }
         let result = match (self.defect, result) {
             // The failure is caught, logged and forgotten: the task counts as done, its slot
             // is skipped.
@@ -228,6 +255,9 @@ impl Machine for Defective {
         if self.waiting_since.is_none() && self.mode != Mode::List {
             self.waiting_since = Some(now);
         }
+        if let Some(answer) = self.withheld.take() {
+            return self.release_when_idle(answer);
+        }
         loop {
             let core_now = self.checking_now(now);
             let answer = match self.core.poll(core_now) {
@@ -251,6 +281,15 @@ impl Machine for Defective {
                 Answer::List(mut slots) => {
                     slots.retain(|slot| !matches!(*slot, Slot::Item(t) if self.loses(t, now)));
                     return Poll::Ready(Answer::List(slots));
+                }
+                Answer::Failed(Failure::Timeout { .. }) if self.late_failure.is_some() => {
+                    let (task, message) = self.late_failure.take().unwrap_or_default();
+                    return Poll::Ready(Answer::Failed(Failure::TaskFailed { task, message }));
+                }
+                failed @ Answer::Failed(Failure::TaskFailed { .. })
+                    if self.defect == Mutant::ErrorWaitsForTheRest =>
+                {
+                    return self.release_when_idle(failed);
                 }
                 other => return Poll::Ready(other),
             }

@@ -12,7 +12,9 @@ pub mod defective;
 pub mod naive;
 
 use defective::Defective;
-use overtime_harness::{Call, CallParams, Contract, Executor, Mode, OnTimeout, Outcome, Profile};
+use overtime_harness::{
+    Call, CallParams, Contract, ErrorOrder, Executor, Mode, OnTimeout, Outcome, Profile,
+};
 use overtime_reference::core::CoreConfig;
 use overtime_reference::simulated::SimExecutor;
 use overtime_reference::threaded::Job;
@@ -34,6 +36,8 @@ pub enum Mutant {
     DispatchAfterAbort,
     ExceedsNJobs,
     ErrorSwallowed,
+    LateErrorWins,
+    ErrorWaitsForTheRest,
     NaiveCollectThenCompare,
     NaiveBlockingRecv,
     ZeroMeansNoTimeout,
@@ -43,7 +47,7 @@ pub enum Mutant {
 }
 
 impl Mutant {
-    pub const ALL: [Mutant; 18] = [
+    pub const ALL: [Mutant; 20] = [
         Mutant::UnorderedNeverTimesOut,
         Mutant::ChecksAfterCompletion,
         Mutant::PollsCoarsely,
@@ -56,6 +60,8 @@ impl Mutant {
         Mutant::DispatchAfterAbort,
         Mutant::ExceedsNJobs,
         Mutant::ErrorSwallowed,
+        Mutant::LateErrorWins,
+        Mutant::ErrorWaitsForTheRest,
         Mutant::NaiveCollectThenCompare,
         Mutant::NaiveBlockingRecv,
         Mutant::ZeroMeansNoTimeout,
@@ -78,6 +84,8 @@ impl Mutant {
             Mutant::DispatchAfterAbort => "dispatch-after-abort",
             Mutant::ExceedsNJobs => "exceeds-n-jobs",
             Mutant::ErrorSwallowed => "error-swallowed",
+            Mutant::LateErrorWins => "late-error-wins",
+            Mutant::ErrorWaitsForTheRest => "error-waits-for-the-rest",
             Mutant::NaiveCollectThenCompare => "naive-collect-then-compare",
             Mutant::NaiveBlockingRecv => "naive-blocking-recv",
             Mutant::ZeroMeansNoTimeout => "zero-means-no-timeout",
@@ -108,6 +116,12 @@ impl Mutant {
             Mutant::DispatchAfterAbort => "after an abort, tasks not yet started still start",
             Mutant::ExceedsNJobs => "the pool runs n_jobs + 1 tasks at once",
             Mutant::ErrorSwallowed => "in unordered mode a failing task's error is swallowed",
+            Mutant::LateErrorWins => {
+                "a task error that arrives after the call timed out replaces the timeout at the next pull"
+            }
+            Mutant::ErrorWaitsForTheRest => {
+                "declares errors at their turn in input order, but raises one only once no task is running"
+            }
             Mutant::NaiveCollectThenCompare => {
                 "naive: collect every result, then compare the elapsed time to the timeout"
             }
@@ -144,16 +158,26 @@ impl Mutant {
                 clock: overtime_harness::TimeoutClock::Overall,
                 on_timeout: OnTimeout::Abort,
                 cancels_running: false,
+                ..Contract::default()
             },
             Mutant::LosesRacingResult => Contract {
                 clock: defective::declared_clock(self),
                 on_timeout: OnTimeout::PerTask,
                 cancels_running: true,
+                ..Contract::default()
+            },
+            Mutant::ErrorWaitsForTheRest => Contract {
+                clock: defective::declared_clock(self),
+                on_timeout: OnTimeout::Abort,
+                cancels_running: true,
+                error_order: ErrorOrder::InputOrder,
+                ..Contract::default()
             },
             _ => Contract {
                 clock: defective::declared_clock(self),
                 on_timeout: OnTimeout::Abort,
                 cancels_running: true,
+                ..Contract::default()
             },
         }
     }
@@ -218,6 +242,7 @@ impl Executor for MutantExecutor {
             name: format!("mutant:{}", self.mutant.name()),
             modes: Mode::ALL.to_vec(),
             contract: self.mutant.contract(),
+            ..Profile::default()
         }
     }
 

@@ -216,13 +216,8 @@ impl Shared {
                 }
             }
         }
-        let result =
-            panic::catch_unwind(AssertUnwindSafe(|| job(&self.stop))).unwrap_or_else(|_| {
-                Err(TaskFailure {
-                    task,
-                    message: "the task panicked".into(),
-                })
-            });
+        let result = panic::catch_unwind(AssertUnwindSafe(|| job(&self.stop)))
+            .unwrap_or_else(|_| Err(TaskFailure::new(task, "the task panicked")));
         let ended = timed.then(Instant::now);
         if let (Some(started), Some(at), Some(timeout)) = (started, ended, self.timeout) {
             let due = match self.clock {

@@ -98,7 +98,7 @@ pub fn run_case<E: SimExecutor + ?Sized>(executor: &E, case: &Case, mode: Mode) 
 /// Simulates `case` in `mode` (and its follow-up call, if it asks for one) and returns the
 /// trace, stamped in virtual nanoseconds from the call.
 pub fn simulate<E: SimExecutor + ?Sized>(executor: &E, case: &Case, mode: Mode) -> Trace {
-    let contract = executor.simulated_profile().contract;
+    let contract = executor.simulated_profile().contract_for(mode);
     let mut trace = simulate_call(executor, case, mode, contract);
     if let Some(follow) = case.follow_up_case() {
         trace.follow_up = Some(Box::new(simulate_call(executor, &follow, mode, contract)));
@@ -326,8 +326,8 @@ impl<'a, M: Machine> Sim<'a, M> {
             TaskEnd::Failed => TaskResult::Failed {
                 message: "failed as its spec says".into(),
             },
-            TaskEnd::Stopped | TaskEnd::Released => TaskResult::Failed {
-                message: "stopped on request".into(),
+            TaskEnd::Stopped | TaskEnd::Released | TaskEnd::Killed => TaskResult::Failed {
+                message: overtime_harness::TaskFailure::STOPPED.into(),
             },
             // The threaded driver catches the worker's unwinding as the task's failure.
             TaskEnd::Died => TaskResult::Failed {
@@ -370,6 +370,7 @@ impl<'a, M: Machine> Sim<'a, M> {
                 TaskSpec::Sleep { ms }
                 | TaskSpec::Spin { ms }
                 | TaskSpec::Fail { ms }
+                | TaskSpec::RaiseTimeout { ms }
                 | TaskSpec::CooperativeSleep { ms }
                 | TaskSpec::KillWorker { ms } => Some(self.now.plus(ms)),
                 TaskSpec::Hang | TaskSpec::CooperativeHang => None,

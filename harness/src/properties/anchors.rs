@@ -7,7 +7,7 @@
 
 use super::due::{Obligation, Target};
 use super::facts::Facts;
-use crate::model::{Mode, TimeoutClock};
+use crate::model::{Contract, DeadlineAnchor, Mode, TimeoutClock};
 use crate::trace::{Answer, Stamp, Trace};
 use std::fmt;
 use std::time::Duration;
@@ -61,10 +61,15 @@ impl Anchor {
     }
 
     /// The anchor the contract's clock starts from in `mode`.
-    pub fn correct(clock: TimeoutClock, mode: Mode) -> Anchor {
-        match (clock, mode) {
+    pub fn correct(contract: &Contract, mode: Mode) -> Anchor {
+        match (contract.clock, mode) {
             (TimeoutClock::TaskRuntime, _) => Anchor::TaskStart,
-            (TimeoutClock::Overall, _) => Anchor::Call,
+            // In List mode the first pull is the call.
+            (TimeoutClock::Overall, Mode::List) => Anchor::Call,
+            (TimeoutClock::Overall, _) => match contract.deadline_anchor {
+                DeadlineAnchor::Call => Anchor::Call,
+                DeadlineAnchor::FirstPull => Anchor::FirstPull,
+            },
             (TimeoutClock::ResultWait, Mode::List) => Anchor::HeadOfLine,
             (TimeoutClock::ResultWait, _) => Anchor::ConsumerAsk,
         }
@@ -98,7 +103,7 @@ pub fn anchor_gaps(trace: &Trace) -> Vec<AnchorGap> {
         return Vec::new();
     };
     let f = Facts::of(trace, Duration::ZERO);
-    let correct = Anchor::correct(f.contract.clock, f.call.mode);
+    let correct = Anchor::correct(&f.contract, f.call.mode);
     let mut out = Vec::new();
     let mut previous_due: Option<Stamp> = None;
     for ob in &f.obligations {

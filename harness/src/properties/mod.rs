@@ -9,7 +9,9 @@
 //! - `timeline`: the trace's events by task and by pull; `due`: where the contract's deadlines
 //!   fall and which became obligations; `facts`: both, with the first failure, the liveness
 //!   cut, abandonment and abort instants, computed once per trace.
-//! - `p01_liveness` … `p12_cancel_running`: one rule each, with its row of the table (ID,
+//! - `error_due`: which task failures count, and when the declared error order makes the
+//!   owed error due (the failure, its turn in input order, or the end of every task).
+//! - `p01_liveness` … `p13_timeout_precedence`: one rule each, with its row of the table (ID,
 //!   name, level, summary) and its failing traces as tests.
 //! - `evidence`: the wording the rules share, so every failure says things the same way.
 //!
@@ -17,6 +19,7 @@
 
 mod anchors;
 mod due;
+mod error_due;
 mod evidence;
 mod facts;
 mod margins;
@@ -82,6 +85,7 @@ properties! {
     DropReturns => p10_drop_returns,
     Reusable => p11_reusable,
     CancelRunning => p12_cancel_running,
+    TimeoutPrecedence => p13_timeout_precedence,
     SurvivesWorkerDeath => p14_survives_worker_death,
 }
 

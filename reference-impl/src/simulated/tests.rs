@@ -35,6 +35,7 @@ fn reference(clock: TimeoutClock, on_timeout: OnTimeout) -> ReferenceExecutor {
         clock,
         on_timeout,
         cancels_running: true,
+        ..Contract::default()
     })
 }
 
