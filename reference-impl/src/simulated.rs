@@ -285,8 +285,8 @@ impl<'a, M: Machine> Sim<'a, M> {
                 continue;
             }
             let end = match self.specs[task] {
-                TaskSpec::Fail { .. } => TaskEnd::Failed,
                 TaskSpec::KillWorker { .. } => TaskEnd::Died,
+                ref spec if spec.fails() => TaskEnd::Failed,
                 _ => TaskEnd::Returned,
             };
             self.end_task(task, end);

@@ -86,7 +86,7 @@ pub fn hairs(trace: &Trace, epsilon: Duration) -> Vec<Hair> {
             aborts.push((ob.due, "the timeout's abort"));
         }
     }
-    if let Some((_, at)) = f.first_failure {
+    if let Some(at) = f.error.as_ref().and_then(|e| e.due) {
         aborts.push((at, "the failure's abort"));
     }
     if let Some(at) = f.drop_begun {
@@ -98,7 +98,10 @@ pub fn hairs(trace: &Trace, epsilon: Duration) -> Vec<Hair> {
             let Some(end) = t.completed_at(task) else {
                 continue;
             };
-            if end > abort && distance(end, threshold) < epsilon / 2 {
+            // A freed worker matters only while a task is still queued: with none, nothing
+            // can be started after the abort, whenever the worker is freed.
+            let queued = (0..trace.call.n_tasks).any(|k| t.starts[k].is_none_or(|s| s >= end));
+            if end > abort && queued && distance(end, threshold) < epsilon / 2 {
                 out.push(Hair {
                     judged_by: "P08",
                     what: format!(

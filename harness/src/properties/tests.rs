@@ -341,6 +341,6 @@ fn a_killed_task_ended_without_completing() {
     check(&trace, EPS, Property::BoundedConcurrency).passes();
     check(&trace, EPS, Property::ExactlyOnce).fails_with(&[
         "task 0's result was delivered at 60 ms",
-        "ended (killed: its worker died) at 50 ms",
+        "ended (killed: its worker was killed) at 50 ms",
     ]);
 }
