@@ -88,13 +88,15 @@ pub use call::{CallParams, Consumer, TaskSpec};
 pub use case::Case;
 pub use case_executor::{consume, CaseExecutor};
 pub use conformance::{
-    fold, run_suite, CaseCounts, CaseResult, CaseVerdict, PropertyResult, SuiteOptions, SuiteResult,
+    fold, fold_cases, run_suite, CaseCounts, CaseResult, CaseVerdict, PropertyResult, SuiteOptions,
+    SuiteResult,
 };
 pub use executor::{Call, CallError, Executor, Outcome, Slot, SlotResult};
 pub use millis::{BadMillis, Millis};
 pub use model::{Contract, Mode, OnTimeout, Profile, TimeoutClock};
 pub use properties::{
-    judge, judge_property, near_tie, Judgement, Level, Property, Verdict, VerdictKind,
+    judge, judge_property, marks, near_tie, DueMark, Judgement, Level, Marks, Property, Verdict,
+    VerdictKind,
 };
 pub use run::{CaseRun, RunConfig, DEFAULT_EPSILON, DEFAULT_GRACE};
 pub use runner::run_case;

@@ -21,7 +21,9 @@ pub(crate) struct Facts<'a> {
     /// The first task failure while the call was live: (task, instant). See
     /// [`Facts::of`] for which failures count.
     pub first_failure: Option<(usize, Stamp)>,
-    /// The obligations left by the liveness cut (spec §2.2), earliest first.
+    /// The liveness cut (spec §2.2): the instant after which nothing more was owed, if any.
+    pub cut: Option<Stamp>,
+    /// The obligations left by the liveness cut, earliest first.
     pub obligations: Vec<Obligation>,
     /// Under PerTask, when each timed-out task was abandoned by the executor: from then on it
     /// no longer counts towards n_jobs.
@@ -47,7 +49,12 @@ impl<'a> Facts<'a> {
             None => Vec::new(),
         };
         let first_failure = first_failure(&timeline, &all_obligations);
-        let obligations = cut(&timeline, &all_obligations, first_failure, epsilon);
+        let cut = cut_instant(&timeline, first_failure, epsilon);
+        let obligations: Vec<Obligation> = all_obligations
+            .iter()
+            .filter(|o| cut.is_none_or(|c| o.due <= c))
+            .cloned()
+            .collect();
         let abandoned = abandon_instants(&timeline, &all_obligations);
         let abort = abort_instant(&timeline, &obligations, first_failure);
         Facts {
@@ -55,6 +62,7 @@ impl<'a> Facts<'a> {
             epsilon,
             all_obligations,
             first_failure,
+            cut,
             obligations,
             abandoned,
             abort,
@@ -149,22 +157,17 @@ fn first_failure(t: &Timeline, all_obligations: &[Obligation]) -> Option<(usize,
 ///
 /// A drop counts only when it abandoned an unfinished iteration (no terminal answer before
 /// it): the drop that follows a terminal answer ends nothing that was still owed.
-fn cut(
+fn cut_instant(
     t: &Timeline,
-    all_obligations: &[Obligation],
     first_failure: Option<(usize, Stamp)>,
     epsilon: Duration,
-) -> Vec<Obligation> {
+) -> Option<Stamp> {
     let mut cut = t.drop_begun.filter(|_| t.terminal().is_none());
     if let Some((_, failed)) = first_failure {
         let after_failure = failed.plus(epsilon);
         cut = Some(cut.map_or(after_failure, |c| c.min(after_failure)));
     }
-    all_obligations
-        .iter()
-        .filter(|o| cut.is_none_or(|c| o.due <= c))
-        .cloned()
-        .collect()
+    cut
 }
 
 /// Under PerTask, when each timed-out task was abandoned by the executor (its due time).

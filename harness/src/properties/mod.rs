@@ -12,12 +12,14 @@
 //! - `p01_liveness` … `p12_cancel_running`: one rule each, with its row of the table (ID,
 //!   name, level, summary) and its failing traces as tests.
 //! - `evidence`: the wording the rules share, so every failure says things the same way.
+//! - `marks`: the due times, the cut and the abort of a trace, for reports that draw it.
 //!
 //! Adding a property is one new file and one line in the table below.
 
 mod due;
 mod evidence;
 mod facts;
+mod marks;
 mod ties;
 mod timeline;
 mod verdict;
@@ -27,6 +29,7 @@ mod test_support;
 #[cfg(test)]
 mod tests;
 
+pub use marks::{marks, DueMark, Marks};
 pub use ties::near_tie;
 pub use verdict::{Level, Verdict, VerdictKind};
 
