@@ -108,12 +108,13 @@ impl<'a> Gate<'a> {
                 println!("{line}");
             }
         }
+        let conforms = summary(&doc.executors);
         Ok(match &comparison {
             Some(c) => {
                 print!("{}", c.render());
                 c.passes()
             }
-            None => summary(&doc.executors),
+            None => conforms,
         })
     }
 }

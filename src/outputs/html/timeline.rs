@@ -2,7 +2,7 @@
 //! [`overtime_harness::marks`]): the tasks on worker lanes (start, end and how it ended —
 //! returned, failed, stopped, released while hung, or any other end the trace names), the
 //! consumer's pulls and what each got, the due times D with their ε windows, the liveness
-//! cut, and the watchdog.
+//! cut, the abort, and the watchdog.
 //!
 //! The trace does not say which worker ran a task, so lanes are assigned greedily: each task,
 //! in the order the trace started them, takes the lowest lane free at its start. More lanes
@@ -228,7 +228,7 @@ fn draw(trace: &Trace, marks: &Marks, id: &str, title: &str) -> String {
     let xs = |s: Stamp| x(stamp_ms(s));
     let lanes_top = AXIS + CONSUMER;
     let bottom = lanes_top + LANE * p.lanes as f64;
-    let height = bottom + 8.0 + LEGEND;
+    let height = bottom + 14.0 + LEGEND;
     let mut s = String::new();
     let _ = write!(
         s,
@@ -331,6 +331,18 @@ fn draw(trace: &Trace, marks: &Marks, id: &str, title: &str) -> String {
     if let Some(w) = p.watchdog {
         vertical(w, "#8b0000", 2.5, "watchdog", "watchdog");
     }
+    // The abort (timeout due, failure or drop), labelled under the lanes: what P08 and P12
+    // count from.
+    if let Some((at, why)) = &marks.abort {
+        let ax = xs(*at);
+        let _ = write!(
+            s,
+            r##"<line class="abort" x1="{ax:.1}" y1="{lanes_top:.1}" x2="{ax:.1}" y2="{:.1}" stroke="#e08e0b" stroke-width="1.5"><title>{}</title></line><text x="{ax:.1}" y="{:.1}" text-anchor="middle" fill="#b36b00" font-size="10">abort</text>"##,
+            bottom + 2.0,
+            escape(why),
+            bottom + 10.0
+        );
+    }
     // Tasks.
     let close = p.watchdog.unwrap_or(p.last);
     for bar in &p.bars {
@@ -354,12 +366,17 @@ fn draw(trace: &Trace, marks: &Marks, id: &str, title: &str) -> String {
             Some((at, name)) => format!("{name} at {at}"),
             None => "never ended while the case ran".to_string(),
         };
+        // Hatched bars are outlined in their colour; solid ones in white, so that tasks run
+        // back to back on one lane stay apart.
+        let outline = match name {
+            "hung" | "released" => end_colour(name),
+            _ => "#fff",
+        };
         let _ = write!(
             s,
-            r##"<rect class="task end-{}" x="{x0:.1}" y="{y:.1}" width="{w:.1}" height="{:.1}" fill="{fill}" stroke="{}" rx="2"><title>task {} ({spec}): started at {}, {ended}</title></rect>"##,
+            r##"<rect class="task end-{}" x="{x0:.1}" y="{y:.1}" width="{w:.1}" height="{:.1}" fill="{fill}" stroke="{outline}" rx="2"><title>task {} ({spec}): started at {}, {ended}</title></rect>"##,
             escape(name),
             LANE - 6.0,
-            end_colour(name),
             bar.task,
             bar.start
         );
@@ -506,6 +523,9 @@ fn legend(s: &mut String, p: &Picture, marks: &Marks, y: f64, id: &str) {
     }
     if p.watchdog.is_some() {
         items.push(("#8b0000".into(), "watchdog".into()));
+    }
+    if marks.abort.is_some() {
+        items.push(("#e08e0b".into(), "abort".into()));
     }
     let mut x = LEFT;
     for (fill, what) in items {
