@@ -15,6 +15,7 @@ pub use overtime_reference as reference;
 
 pub mod cli;
 pub mod executors;
+pub mod generated;
 pub mod merge;
 pub mod outputs;
 pub mod progress;

@@ -94,6 +94,7 @@ mod tests {
             name: "p".into(),
             modes: modes.to_vec(),
             contract: Contract::JOBLIB_DOCUMENTED,
+            per_mode: Default::default(),
         }
     }
 

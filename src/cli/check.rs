@@ -4,6 +4,7 @@
 use super::gate::{Gate, OutputArgs};
 use super::invoked_as;
 use crate::executors;
+use crate::generated;
 use crate::outputs::{ResultsFile, RunPlan};
 use crate::progress::{Progress, Style};
 use crate::shard::{self, Shard};
@@ -21,16 +22,31 @@ pub struct CheckArgs {
     /// The tolerance ε in milliseconds [default: 20; 250 when an executor is external].
     #[arg(long)]
     epsilon_ms: Option<Millis>,
-    /// The catalogue's timeout T in milliseconds; every case scales with it [default: 100;
-    /// 500 when an executor is external].
+    /// The catalogue's timeout T in milliseconds; every case scales with it (0: every timeout
+    /// due at once) [default: 100; 1000 when an executor is external].
     #[arg(long)]
     timeout_ms: Option<Millis>,
     /// Only these modes (repeatable): list, ordered, unordered.
     #[arg(long = "mode", value_parser = parse_mode)]
     modes: Vec<Mode>,
-    /// Only these catalogue cases (repeatable; `overtime list` names them).
+    /// Only these cases (repeatable; `overtime list` names the catalogue's).
     #[arg(long = "case")]
     cases: Vec<String>,
+    /// Run these scenario files (or directories of them) instead of the catalogue, each at its
+    /// own T (repeatable).
+    #[arg(long = "scenario", value_name = "PATH")]
+    scenarios: Vec<std::path::PathBuf>,
+    /// After the cases, run N generated real-time calls against each executor (T = 10ε); a
+    /// MUST failure is shrunk, written as a scenario file, and its replay command printed.
+    #[arg(long, value_name = "N", conflicts_with = "shard")]
+    generated: Option<u32>,
+    /// The seed of the generated calls (every run prints its own; the same seed generates the
+    /// same calls).
+    #[arg(long, requires = "generated")]
+    seed: Option<u64>,
+    /// Where a shrunk generated failure is written as a scenario file.
+    #[arg(long, value_name = "DIR", default_value = "overtime-regressions")]
+    save_dir: std::path::PathBuf,
     /// Run only shard K of N of the work (executors × modes × cases, dealt round-robin);
     /// `overtime merge` puts the shards' --json files back together.
     #[arg(long)]
@@ -62,9 +78,11 @@ pub fn check(args: &CheckArgs) -> Result<bool, String> {
     let epsilon = args.epsilon_ms.map_or(default_epsilon, Duration::from);
     let timeout = args.timeout_ms.map_or(default_timeout, Duration::from);
     if timeout.is_zero() {
-        return Err("--timeout-ms must be a number > 0, got 0".into());
-    }
-    if epsilon > timeout / 2 {
+        eprintln!(
+            "note: T = 0: every timeout of the catalogue is due at once (its durations keep \
+             their default scale)"
+        );
+    } else if epsilon > timeout / 2 {
         eprintln!(
             "warning: ε {} ms is more than T/2 = {} ms: some catalogue tasks end within \
              ε of a due time, so a late executor may pass; raise --timeout-ms",
@@ -85,7 +103,7 @@ pub fn check(args: &CheckArgs) -> Result<bool, String> {
     } else {
         args.modes.clone()
     };
-    let cases = select_cases(catalogue::catalogue_with(timeout), &args.cases)?;
+    let cases = select_cases(cases_to_run(args, timeout)?, &args.cases)?;
     let progress = Progress::new(Style::from_environment(), args.verbose);
     let mut execs = Vec::new();
     for name in &args.executors {
@@ -124,20 +142,87 @@ pub fn check(args: &CheckArgs) -> Result<bool, String> {
     }
     let plan = RunPlan {
         timeout_ms: Millis(timeout),
-        modes,
+        modes: modes.clone(),
         cases: cases.iter().map(|c| c.name.clone()).collect(),
         shard: args.shard,
     };
     let doc = ResultsFile::new(Millis(epsilon), plan, results);
-    gate.finish(&doc, &invoked_as())
+    let found = match args.generated {
+        Some(calls) => run_generated(args, &execs, &modes, epsilon, calls)?,
+        None => 0,
+    };
+    let passes = gate.finish(&doc, &invoked_as())?;
+    if found > 0 {
+        println!(
+            "does not conform: {found} generated workload(s) failing; the scenario files above \
+             replay them"
+        );
+    }
+    Ok(passes && found == 0)
 }
 
-/// The catalogue's cases named by `--case`, in catalogue order (all of them when none is).
+/// The cases of the run: the scenario files given, else the catalogue at T — at T = 0 every
+/// timeout is 0 but the boundary cases', which keep their absolute T, and the durations keep
+/// their default scale.
+fn cases_to_run(args: &CheckArgs, timeout: Duration) -> Result<Vec<Case>, String> {
+    if !args.scenarios.is_empty() {
+        return generated::scenario_cases(&args.scenarios);
+    }
+    if !timeout.is_zero() {
+        return Ok(catalogue::catalogue_with(timeout));
+    }
+    Ok(catalogue::catalogue()
+        .into_iter()
+        .map(|case| Case {
+            timeout: case
+                .timeout
+                .map(|t| if case.absolute { t } else { Duration::ZERO }),
+            ..case
+        })
+        .collect())
+}
+
+/// `--generated N`: N generated real-time calls against each executor; how many executors
+/// had a MUST failure (each shrunk, written and its replay command printed).
+fn run_generated(
+    args: &CheckArgs,
+    execs: &[std::sync::Arc<dyn overtime_harness::CaseExecutor>],
+    modes: &[Mode],
+    epsilon: Duration,
+    calls: u32,
+) -> Result<usize, String> {
+    let mut found = 0;
+    for (executor, arg) in execs.iter().zip(&args.executors) {
+        match generated::run(
+            executor,
+            arg,
+            modes,
+            epsilon,
+            calls,
+            args.seed,
+            &args.save_dir,
+        )? {
+            generated::Generated::Passed(tally) => println!("generated workloads: {tally}"),
+            generated::Generated::Found {
+                summary,
+                file,
+                replay,
+            } => {
+                found += 1;
+                println!("{summary}");
+                println!("wrote {}; replay it with:\n  {replay}", file.display());
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The cases named by `--case`, in their order (all of them when none is).
 fn select_cases(all: Vec<Case>, names: &[String]) -> Result<Vec<Case>, String> {
     if let Some(unknown) = names.iter().find(|n| !all.iter().any(|c| &c.name == *n)) {
         let known: Vec<&str> = all.iter().map(|c| c.name.as_str()).collect();
         return Err(format!(
-            "--case {unknown:?} is not a catalogue case; `overtime list` shows them: {}",
+            "--case {unknown:?} is not among the cases to run: {}",
             known.join(", ")
         ));
     }
