@@ -5,7 +5,7 @@ use overtime_harness::{
     CaseExecutor, Contract, DeadlineAnchor, ErrorOrder, Executor, OnTimeout, TimeoutClock,
 };
 use overtime_mutants::{Mutant, MutantExecutor};
-use overtime_process::ProcessExecutor;
+use overtime_process::{Heartbeat, ProcessExecutor, ProcessOptions};
 use overtime_rayon::RayonExecutor;
 use overtime_reference::ReferenceExecutor;
 use std::sync::Arc;
@@ -112,8 +112,9 @@ pub fn is_external(name: &str) -> bool {
 }
 
 /// The executor for an `--executor` argument: a registry name, or `cmd:<program> [args...]`
-/// (started once here to handshake; see `overtime_process`).
-pub fn open(name: &str) -> Result<Arc<dyn CaseExecutor>, String> {
+/// (started once here to handshake; see `overtime_process`), which calls `heartbeat` while
+/// each of its adapters' hellos is awaited.
+pub fn open(name: &str, heartbeat: Option<Heartbeat>) -> Result<Arc<dyn CaseExecutor>, String> {
     let Some(command) = name.strip_prefix(EXTERNAL_PREFIX) else {
         return by_name(name).map_err(|e| e.to_string());
     };
@@ -125,7 +126,11 @@ pub fn open(name: &str) -> Result<Arc<dyn CaseExecutor>, String> {
              'cmd:python3 adapters/python/joblib_adapter.py --backend loky'"
         ));
     }
-    let executor = ProcessExecutor::new(argv).map_err(|e| e.to_string())?;
+    let options = ProcessOptions {
+        heartbeat,
+        ..ProcessOptions::default()
+    };
+    let executor = ProcessExecutor::with_options(argv, options).map_err(|e| e.to_string())?;
     for u in executor.unsupported() {
         eprintln!(
             "note: {} does not support {} mode: {}",

@@ -166,31 +166,31 @@ fn joblib_1_6_0_passes_the_1586_workload_in_every_mode(backend: &str) {
 }
 
 #[test]
-#[ignore = "needs the joblib venvs; .ci/run runs it (see the file's doc)"]
+#[ignore = "needs the joblib venvs (.ci/python-venvs); .ci/run runs it with --include-ignored"]
 fn joblib_1_4_2_threading_hangs_in_unordered_mode_only() {
     joblib_1_4_2_hangs_in_unordered_mode_only("threading");
 }
 
 #[test]
-#[ignore = "needs the joblib venvs; .ci/run runs it (see the file's doc)"]
+#[ignore = "needs the joblib venvs (.ci/python-venvs); .ci/run runs it with --include-ignored"]
 fn joblib_1_4_2_loky_hangs_in_unordered_mode_only() {
     joblib_1_4_2_hangs_in_unordered_mode_only("loky");
 }
 
 #[test]
-#[ignore = "needs the joblib venvs; .ci/run runs it (see the file's doc)"]
+#[ignore = "needs the joblib venvs (.ci/python-venvs); .ci/run runs it with --include-ignored"]
 fn joblib_1_6_0_threading_passes_the_1586_workload_in_every_mode() {
     joblib_1_6_0_passes_the_1586_workload_in_every_mode("threading");
 }
 
 #[test]
-#[ignore = "needs the joblib venvs; .ci/run runs it (see the file's doc)"]
+#[ignore = "needs the joblib venvs (.ci/python-venvs); .ci/run runs it with --include-ignored"]
 fn joblib_1_6_0_loky_passes_the_1586_workload_in_every_mode() {
     joblib_1_6_0_passes_the_1586_workload_in_every_mode("loky");
 }
 
 #[test]
-#[ignore = "needs the joblib venvs; .ci/run runs it (see the file's doc)"]
+#[ignore = "needs the joblib venvs (.ci/python-venvs); .ci/run runs it with --include-ignored"]
 fn a_mode_the_backend_cannot_run_is_declared_unsupported() {
     let Some(root) = std::env::var_os("OVERTIME_VENVS") else {
         panic!("OVERTIME_VENVS is not set: {HOW}");

@@ -11,9 +11,9 @@ use overtime::harness::{
     judge, run_case, Answer, Case, CaseExecutor, CaseRun, Event, Mode, Property, RunConfig,
     TaskSpec, VerdictKind,
 };
-use overtime::process::{ProcessError, ProcessExecutor, ProcessOptions};
+use overtime::process::{Heartbeat, ProcessError, ProcessExecutor, ProcessOptions};
 use rstest::rstest;
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -30,6 +30,7 @@ fn options() -> ProcessOptions {
         release_timeout: Duration::from_secs(1),
         clock_samples: CLOCK_SAMPLES,
         stderr_passthrough: false,
+        heartbeat: None,
     }
 }
 
@@ -276,6 +277,28 @@ fn a_broken_handshake_is_an_error_naming_the_cause(
             "scenario {scenario}: expected {reason:?} in {message:?}"
         ),
     }
+}
+
+/// A caller waiting for a hello hears from the executor while it waits (a progress display
+/// shows it), and the waits it is told of grow and stay within the handshake timeout.
+#[test]
+fn a_heartbeat_is_heard_while_the_hello_is_awaited() {
+    let beats = Arc::new(Mutex::new(Vec::new()));
+    let options = ProcessOptions {
+        heartbeat: Some(Heartbeat::new({
+            let beats = Arc::clone(&beats);
+            move |waited| beats.lock().unwrap().push(waited)
+        })),
+        ..options()
+    };
+    let result = bounded("silent-handshake", move || {
+        ProcessExecutor::with_options(fake_argv("silent-handshake"), options).map(|_| ())
+    });
+    assert!(result.is_err(), "a silent adapter must not handshake");
+    let beats = beats.lock().unwrap().clone();
+    assert!(!beats.is_empty(), "no heartbeat during a 3 s wait");
+    assert!(beats.windows(2).all(|w| w[0] < w[1]), "{beats:?}");
+    assert!(beats.iter().all(|b| *b < HANDSHAKE_TIMEOUT), "{beats:?}");
 }
 
 #[test]

@@ -6,7 +6,7 @@ use crate::case_executor::CaseExecutor;
 use crate::catalogue::catalogue;
 use crate::millis;
 use crate::model::{DeadlineAnchor, ErrorOrder, Mode, OnTimeout, Profile, TimeoutClock};
-use crate::properties::{Level, Property, Verdict, VerdictKind};
+use crate::properties::{Level, Property, VerdictKind};
 use crate::run::{CaseRun, RunConfig};
 use crate::runner::run_case;
 use crate::trace::Trace;
@@ -54,6 +54,27 @@ pub struct CaseResult {
     #[serde(rename = "timeout_lateness_ms", with = "millis::rounded::opt")]
     pub timeout_lateness: Option<Duration>,
     pub verdicts: Vec<CaseVerdict>,
+    /// The case's trace. A run keeps every trace in memory; what a results file keeps is up
+    /// to its writer (`overtime check --traces`: by default those of failing and inconclusive
+    /// cases).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Trace>,
+}
+
+impl CaseResult {
+    /// The worst verdict of the case: fail, else inconclusive, else pass or not applicable.
+    pub fn worst(&self) -> VerdictKind {
+        let has = |k| self.verdicts.iter().any(|v| v.verdict == k);
+        if has(VerdictKind::Fail) {
+            VerdictKind::Fail
+        } else if has(VerdictKind::Inconclusive) {
+            VerdictKind::Inconclusive
+        } else if has(VerdictKind::Pass) {
+            VerdictKind::Pass
+        } else {
+            VerdictKind::NotApplicable
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,8 +95,6 @@ pub struct SuiteResult {
     pub wall_time: Duration,
     pub results: Vec<PropertyResult>,
     pub cases: Vec<CaseResult>,
-    #[serde(skip)]
-    pub traces: Vec<(String, Mode, Trace)>,
 }
 
 impl SuiteResult {
@@ -153,8 +172,7 @@ pub fn run_suite(
     )
 }
 
-/// Folds case runs into the matrix: any failing case fails the property in that mode; else
-/// any pass passes it; else inconclusive; else not applicable.
+/// Folds case runs into the matrix (see [`fold_cases`]), keeping each run's trace with its case.
 pub fn fold(
     profile: Profile,
     modes: &[Mode],
@@ -162,15 +180,49 @@ pub fn fold(
     runs: Vec<CaseRun>,
     wall_time: Duration,
 ) -> SuiteResult {
+    let cases = runs
+        .into_iter()
+        .map(|run| CaseResult {
+            case: run.case,
+            mode: run.mode,
+            retries: run.retries,
+            harness_lateness: run.harness_lateness,
+            timeout_lateness: run.timeout_lateness,
+            verdicts: run
+                .verdicts
+                .into_iter()
+                .map(|(p, v)| CaseVerdict {
+                    property: p,
+                    id: p.id().to_string(),
+                    verdict: v.verdict,
+                    evidence: v.evidence,
+                })
+                .collect(),
+            trace: Some(run.trace),
+        })
+        .collect();
+    fold_cases(profile, modes, epsilon, cases, wall_time)
+}
+
+/// Folds case results into the matrix: any failing case fails the property in that mode; else
+/// any pass passes it; else inconclusive; else not applicable. The results of shards of one
+/// run, put together in the run's order, fold into exactly the matrix of the whole run.
+pub fn fold_cases(
+    profile: Profile,
+    modes: &[Mode],
+    epsilon: Duration,
+    cases: Vec<CaseResult>,
+    wall_time: Duration,
+) -> SuiteResult {
     let mut results = Vec::new();
     for &mode in modes {
         let contract = profile.contract_for(mode);
         for property in Property::ALL {
             let mut counts = CaseCounts::default();
-            let mut first_fail: Option<(String, &Verdict)> = None;
-            let mut first_other: Option<(String, &Verdict)> = None;
-            for run in runs.iter().filter(|r| r.mode == mode) {
-                let Some((_, v)) = run.verdicts.iter().find(|(p, _)| *p == property) else {
+            let mut first_fail: Option<(&str, &CaseVerdict)> = None;
+            let mut first_other: Option<(&str, &CaseVerdict)> = None;
+            for case in cases.iter().filter(|c| c.mode == mode) {
+                let Some(v) = case.verdicts.iter().find(|v| v.property == property) else {
                     continue;
                 };
                 match v.verdict {
@@ -180,9 +232,9 @@ pub fn fold(
                     VerdictKind::NotApplicable => counts.not_applicable += 1,
                 }
                 if v.verdict == VerdictKind::Fail && first_fail.is_none() {
-                    first_fail = Some((run.case.clone(), v));
+                    first_fail = Some((&case.case, v));
                 } else if first_other.is_none() && v.verdict == VerdictKind::NotApplicable {
-                    first_other = Some((run.case.clone(), v));
+                    first_other = Some((&case.case, v));
                 }
             }
             let (verdict, evidence) = if !profile.modes.contains(&mode) {
@@ -229,35 +281,11 @@ pub fn fold(
             });
         }
     }
-    let cases = runs
-        .iter()
-        .map(|run| CaseResult {
-            case: run.case.clone(),
-            mode: run.mode,
-            retries: run.retries,
-            harness_lateness: run.harness_lateness,
-            timeout_lateness: run.timeout_lateness,
-            verdicts: run
-                .verdicts
-                .iter()
-                .map(|(p, v)| CaseVerdict {
-                    property: *p,
-                    id: p.id().to_string(),
-                    verdict: v.verdict,
-                    evidence: v.evidence.clone(),
-                })
-                .collect(),
-        })
-        .collect();
     SuiteResult {
         profile,
         epsilon,
         wall_time,
         results,
         cases,
-        traces: runs
-            .into_iter()
-            .map(|r| (r.case, r.mode, r.trace))
-            .collect(),
     }
 }

@@ -90,14 +90,15 @@ pub use call::{CallParams, Consumer, TaskSpec};
 pub use case::Case;
 pub use case_executor::{consume, CaseExecutor};
 pub use conformance::{
-    fold, run_suite, CaseCounts, CaseResult, CaseVerdict, PropertyResult, SuiteOptions, SuiteResult,
+    fold, fold_cases, run_suite, CaseCounts, CaseResult, CaseVerdict, PropertyResult, SuiteOptions,
+    SuiteResult,
 };
 pub use executor::{Call, CallError, Executor, Outcome, Slot, SlotResult};
 pub use millis::{BadMillis, Millis};
 pub use model::{Contract, DeadlineAnchor, ErrorOrder, Mode, OnTimeout, Profile, TimeoutClock};
 pub use properties::{
-    anchor_gaps, hairs, judge, judge_property, near_tie, Anchor, AnchorGap, Hair, Judgement, Level,
-    Property, Verdict, VerdictKind,
+    anchor_gaps, hairs, judge, judge_property, marks, near_tie, Anchor, AnchorGap, DueMark, Hair,
+    Judgement, Level, Marks, Property, Verdict, VerdictKind,
 };
 pub use run::{CaseRun, RunConfig, DEFAULT_EPSILON, DEFAULT_GRACE};
 pub use runner::run_case;

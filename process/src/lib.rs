@@ -40,7 +40,7 @@ mod options;
 mod session;
 pub mod wire;
 
-pub use options::ProcessOptions;
+pub use options::{Heartbeat, ProcessOptions};
 use overtime_harness::{Answer, Call, Case, CaseExecutor, Consumer, Event, Profile, Recorder};
 use session::Session;
 use std::sync::{Arc, Mutex, MutexGuard};

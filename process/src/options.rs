@@ -1,5 +1,7 @@
 //! How the process executor bounds and shows its adapter.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How the process executor bounds and shows its adapter.
@@ -15,11 +17,38 @@ pub struct ProcessOptions {
     /// Copy the adapter's stderr to the harness's, line by line, prefixed `[adapter]`.
     /// Either way its last lines are quoted in error messages.
     pub stderr_passthrough: bool,
+    /// Called about every [`Heartbeat::EVERY`] while an adapter's hello is awaited, so that a
+    /// caller can show that it is still waiting (a warm-up can take most of the handshake
+    /// timeout).
+    pub heartbeat: Option<Heartbeat>,
+}
+
+/// A callback given how long the hello has been awaited so far.
+#[derive(Clone)]
+pub struct Heartbeat(Arc<dyn Fn(Duration) + Send + Sync>);
+
+impl Heartbeat {
+    /// How often the callback is called while the hello is awaited.
+    pub const EVERY: Duration = Duration::from_secs(1);
+
+    pub fn new(f: impl Fn(Duration) + Send + Sync + 'static) -> Heartbeat {
+        Heartbeat(Arc::new(f))
+    }
+
+    pub(crate) fn beat(&self, waited: Duration) {
+        (self.0)(waited)
+    }
+}
+
+impl fmt::Debug for Heartbeat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Heartbeat(..)")
+    }
 }
 
 impl Default for ProcessOptions {
     /// 60 s handshake (loky starting workers on a loaded machine), 2 s release, 8 clock
-    /// samples; stderr passed through when `OVERTIME_ADAPTER_STDERR=inherit`.
+    /// samples; stderr passed through when `OVERTIME_ADAPTER_STDERR=inherit`; no heartbeat.
     fn default() -> Self {
         ProcessOptions {
             handshake_timeout: Duration::from_secs(60),
@@ -27,6 +56,7 @@ impl Default for ProcessOptions {
             clock_samples: 8,
             stderr_passthrough: std::env::var("OVERTIME_ADAPTER_STDERR")
                 .is_ok_and(|v| v == "inherit"),
+            heartbeat: None,
         }
     }
 }

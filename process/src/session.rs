@@ -9,7 +9,7 @@
 
 use super::call::{CallState, Step};
 use super::group;
-use super::options::ProcessOptions;
+use super::options::{Heartbeat, ProcessOptions};
 use super::wire::{self, ExecutorInfo, FromAdapter, ToAdapter, Unsupported, MAX_LINE};
 use overtime_harness::{CallParams, Consumer, Mode, Ms, Profile, Recorder, TaskSpec};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -341,11 +341,27 @@ impl Process {
                 self.shared.stderr_tail()
             )
         })?;
-        let deadline = Instant::now() + options.handshake_timeout;
-        let inner = self.shared.lock();
-        let (inner, ready) = self.shared.wait_until(inner, Some(deadline), |i| {
-            i.hello.is_some() || i.failure.is_some()
-        });
+        let asked = Instant::now();
+        let deadline = asked + options.handshake_timeout;
+        let mut inner = self.shared.lock();
+        let ready = loop {
+            let until = match &options.heartbeat {
+                Some(_) => deadline.min(Instant::now() + Heartbeat::EVERY),
+                None => deadline,
+            };
+            let (guard, ready) = self.shared.wait_until(inner, Some(until), |i| {
+                i.hello.is_some() || i.failure.is_some()
+            });
+            if ready || Instant::now() >= deadline {
+                inner = guard;
+                break ready;
+            }
+            drop(guard);
+            if let Some(heartbeat) = &options.heartbeat {
+                heartbeat.beat(asked.elapsed());
+            }
+            inner = self.shared.lock();
+        };
         if let Some(f) = &inner.failure {
             return Err(f.clone());
         }

@@ -27,7 +27,9 @@ pub(crate) struct Facts<'a> {
     pub first_death: Option<(usize, Stamp)>,
     /// The error the call owes its consumer, and when the declared error order makes it due.
     pub error: Option<DueError>,
-    /// The obligations left by the liveness cut (spec §2.2), earliest first.
+    /// The liveness cut (spec §2.2): the instant after which nothing more was owed, if any.
+    pub cut: Option<Stamp>,
+    /// The obligations left by the liveness cut, earliest first.
     pub obligations: Vec<Obligation>,
     /// Under PerTask, when each timed-out task was abandoned by the executor: from then on it
     /// no longer counts towards n_jobs.
@@ -58,15 +60,19 @@ impl<'a> Facts<'a> {
             .first()
             .copied();
         let error = error_due::due_error(&timeline, &failures, &all_obligations);
-        let obligations = cut(
+        let cut = cut_instant(
             &timeline,
-            &all_obligations,
             [
                 error.as_ref().and_then(|e| e.due),
                 first_death.map(|(_, at)| at),
             ],
             epsilon,
         );
+        let obligations: Vec<Obligation> = all_obligations
+            .iter()
+            .filter(|o| cut.is_none_or(|c| o.due <= c))
+            .cloned()
+            .collect();
         let abandoned = abandon_instants(&timeline, &all_obligations);
         let abort = abort_instant(&timeline, &obligations, error.as_ref());
         Facts {
@@ -76,6 +82,7 @@ impl<'a> Facts<'a> {
             first_failure,
             first_death,
             error,
+            cut,
             obligations,
             abandoned,
             abort,
@@ -141,22 +148,13 @@ impl<'a> Facts<'a> {
 ///
 /// A drop counts only when it abandoned an unfinished iteration (no terminal answer before
 /// it): the drop that follows a terminal answer ends nothing that was still owed.
-fn cut(
-    t: &Timeline,
-    all_obligations: &[Obligation],
-    ends: [Option<Stamp>; 2],
-    epsilon: Duration,
-) -> Vec<Obligation> {
+fn cut_instant(t: &Timeline, ends: [Option<Stamp>; 2], epsilon: Duration) -> Option<Stamp> {
     let mut cut = t.drop_begun.filter(|_| t.terminal().is_none());
     for at in ends.into_iter().flatten() {
         let after = at.plus(epsilon);
         cut = Some(cut.map_or(after, |c| c.min(after)));
     }
-    all_obligations
-        .iter()
-        .filter(|o| cut.is_none_or(|c| o.due <= c))
-        .cloned()
-        .collect()
+    cut
 }
 
 /// Under PerTask, when each timed-out task was abandoned by the executor (its due time).

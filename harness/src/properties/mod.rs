@@ -14,6 +14,7 @@
 //! - `p01_liveness` … `p13_timeout_precedence`: one rule each, with its row of the table (ID,
 //!   name, level, summary) and its failing traces as tests.
 //! - `evidence`: the wording the rules share, so every failure says things the same way.
+//! - `marks`: the due times, the cut and the abort of a trace, for reports that draw it.
 //!
 //! Adding a property is one new file and one line in the table below.
 
@@ -23,6 +24,7 @@ mod error_due;
 mod evidence;
 mod facts;
 mod margins;
+mod marks;
 mod ties;
 mod timeline;
 mod verdict;
@@ -34,6 +36,7 @@ mod tests;
 
 pub use anchors::{anchor_gaps, Anchor, AnchorGap};
 pub use margins::{hairs, Hair};
+pub use marks::{marks, DueMark, Marks};
 pub use ties::near_tie;
 pub use verdict::{Level, Verdict, VerdictKind};
 

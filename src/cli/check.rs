@@ -1,0 +1,233 @@
+//! `overtime check`: run the suite against executors (all of the work, or one shard of it),
+//! show progress, print the matrix, and hand the results to the gate.
+
+use super::gate::{Gate, OutputArgs};
+use super::invoked_as;
+use crate::executors;
+use crate::generated;
+use crate::outputs::{ResultsFile, RunPlan};
+use crate::progress::{Progress, Style};
+use crate::shard::{self, Shard};
+use overtime_harness::{
+    catalogue, fold, report, run_case, Case, Millis, Mode, RunConfig, DEFAULT_EPSILON,
+};
+use std::time::{Duration, Instant};
+
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    /// Executor to check (repeatable): a name from `overtime list`, or an external executor
+    /// 'cmd:<program> [args...]' speaking specs/protocol.md.
+    #[arg(long = "executor", default_value = "reference")]
+    executors: Vec<String>,
+    /// The tolerance ε in milliseconds [default: 20; 250 when an executor is external].
+    #[arg(long)]
+    epsilon_ms: Option<Millis>,
+    /// The catalogue's timeout T in milliseconds; every case scales with it (0: every timeout
+    /// due at once) [default: 100; 1000 when an executor is external].
+    #[arg(long)]
+    timeout_ms: Option<Millis>,
+    /// Only these modes (repeatable): list, ordered, unordered.
+    #[arg(long = "mode", value_parser = parse_mode)]
+    modes: Vec<Mode>,
+    /// Only these cases (repeatable; `overtime list` names the catalogue's).
+    #[arg(long = "case")]
+    cases: Vec<String>,
+    /// Run these scenario files (or directories of them) instead of the catalogue, each at its
+    /// own T (repeatable).
+    #[arg(long = "scenario", value_name = "PATH")]
+    scenarios: Vec<std::path::PathBuf>,
+    /// After the cases, run N generated real-time calls against each executor (T = 10ε); a
+    /// MUST failure is shrunk, written as a scenario file, and its replay command printed.
+    #[arg(long, value_name = "N", conflicts_with = "shard")]
+    generated: Option<u32>,
+    /// The seed of the generated calls (every run prints its own; the same seed generates the
+    /// same calls).
+    #[arg(long, requires = "generated")]
+    seed: Option<u64>,
+    /// Where a shrunk generated failure is written as a scenario file.
+    #[arg(long, value_name = "DIR", default_value = "overtime-regressions")]
+    save_dir: std::path::PathBuf,
+    /// Run only shard K of N of the work (executors × modes × cases, dealt round-robin);
+    /// `overtime merge` puts the shards' --json files back together.
+    #[arg(long)]
+    shard: Option<Shard>,
+    #[command(flatten)]
+    outputs: OutputArgs,
+    /// Print one line per case run, also on a terminal (without a terminal, or under CI,
+    /// that is the default).
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+fn parse_mode(text: &str) -> Result<Mode, String> {
+    Mode::ALL
+        .into_iter()
+        .find(|m| m.as_str() == text)
+        .ok_or_else(|| format!("unknown mode {text:?}; expected list, ordered or unordered"))
+}
+
+/// Runs the check; `Ok(passes)` for the gate's verdict, or `Err` for a usage or
+/// configuration error.
+pub fn check(args: &CheckArgs) -> Result<bool, String> {
+    let external = args.executors.iter().any(|n| executors::is_external(n));
+    let (default_epsilon, default_timeout) = if external {
+        (executors::EXTERNAL_EPSILON, executors::EXTERNAL_TIMEOUT)
+    } else {
+        (DEFAULT_EPSILON, catalogue::CATALOGUE_TIMEOUT)
+    };
+    let epsilon = args.epsilon_ms.map_or(default_epsilon, Duration::from);
+    let timeout = args.timeout_ms.map_or(default_timeout, Duration::from);
+    if timeout.is_zero() {
+        eprintln!(
+            "note: T = 0: every timeout of the catalogue is due at once (its durations keep \
+             their default scale)"
+        );
+    } else if epsilon > timeout / 2 {
+        eprintln!(
+            "warning: ε {} ms is more than T/2 = {} ms: some catalogue tasks end within \
+             ε of a due time, so a late executor may pass; raise --timeout-ms",
+            Millis(epsilon),
+            Millis(timeout / 2)
+        );
+    }
+    if args.shard.is_some() && args.outputs.json.is_none() {
+        return Err(
+            "--shard needs --json PATH: a shard's results are only a part, for `overtime merge`"
+                .into(),
+        );
+    }
+    let gate = Gate::prepare(&args.outputs)?;
+    gate.expect_run(Millis(epsilon), Millis(timeout))?;
+    let modes = if args.modes.is_empty() {
+        Mode::ALL.to_vec()
+    } else {
+        args.modes.clone()
+    };
+    let cases = select_cases(cases_to_run(args, timeout)?, &args.cases)?;
+    let progress = Progress::new(Style::from_environment(), args.verbose);
+    let mut execs = Vec::new();
+    for name in &args.executors {
+        progress.opening(name);
+        let opened = executors::open(name, Some(progress.heartbeat()));
+        progress.opened();
+        execs.push(opened?);
+    }
+    let profiles: Vec<_> = execs.iter().map(|e| e.declared_profile()).collect();
+    let work = shard::select(shard::plan(&profiles, &modes, cases.len()), args.shard);
+    let config = RunConfig::with_epsilon(epsilon);
+    let mut results = Vec::new();
+    for (index, (executor, profile)) in execs.iter().zip(profiles).enumerate() {
+        let mine: Vec<_> = work.iter().filter(|w| w.executor == index).collect();
+        let mut shown = progress.executor(&profile.name, mine.len());
+        let started = Instant::now();
+        let mut runs = Vec::new();
+        for item in mine {
+            let case = &cases[item.case];
+            shown.case_started(item.mode, &case.name);
+            let began = Instant::now();
+            let run = run_case(executor, case, item.mode, &config);
+            shown.case_finished(&run, began.elapsed());
+            runs.push(run);
+        }
+        shown.finish();
+        let result = fold(profile, &modes, epsilon, runs, started.elapsed());
+        print!("{}", report::matrix(&result, &modes));
+        results.push(result);
+    }
+    if let Some(shard) = args.shard {
+        println!(
+            "shard {shard}: these verdicts cover a part of the run; `overtime merge` the \
+             shards' JSON files for the whole"
+        );
+    }
+    let plan = RunPlan {
+        timeout_ms: Millis(timeout),
+        modes: modes.clone(),
+        cases: cases.iter().map(|c| c.name.clone()).collect(),
+        shard: args.shard,
+    };
+    let doc = ResultsFile::new(Millis(epsilon), plan, results);
+    let found = match args.generated {
+        Some(calls) => run_generated(args, &execs, &modes, epsilon, calls)?,
+        None => 0,
+    };
+    let passes = gate.finish(&doc, &invoked_as())?;
+    if found > 0 {
+        println!(
+            "does not conform: {found} generated workload(s) failing; the scenario files above \
+             replay them"
+        );
+    }
+    Ok(passes && found == 0)
+}
+
+/// The cases of the run: the scenario files given, else the catalogue at T — at T = 0 every
+/// timeout is 0 but the boundary cases', which keep their absolute T, and the durations keep
+/// their default scale.
+fn cases_to_run(args: &CheckArgs, timeout: Duration) -> Result<Vec<Case>, String> {
+    if !args.scenarios.is_empty() {
+        return generated::scenario_cases(&args.scenarios);
+    }
+    if !timeout.is_zero() {
+        return Ok(catalogue::catalogue_with(timeout));
+    }
+    Ok(catalogue::catalogue()
+        .into_iter()
+        .map(|case| Case {
+            timeout: case
+                .timeout
+                .map(|t| if case.absolute { t } else { Duration::ZERO }),
+            ..case
+        })
+        .collect())
+}
+
+/// `--generated N`: N generated real-time calls against each executor; how many executors
+/// had a MUST failure (each shrunk, written and its replay command printed).
+fn run_generated(
+    args: &CheckArgs,
+    execs: &[std::sync::Arc<dyn overtime_harness::CaseExecutor>],
+    modes: &[Mode],
+    epsilon: Duration,
+    calls: u32,
+) -> Result<usize, String> {
+    let mut found = 0;
+    for (executor, arg) in execs.iter().zip(&args.executors) {
+        match generated::run(
+            executor,
+            arg,
+            modes,
+            epsilon,
+            calls,
+            args.seed,
+            &args.save_dir,
+        )? {
+            generated::Generated::Passed(tally) => println!("generated workloads: {tally}"),
+            generated::Generated::Found {
+                summary,
+                file,
+                replay,
+            } => {
+                found += 1;
+                println!("{summary}");
+                println!("wrote {}; replay it with:\n  {replay}", file.display());
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The cases named by `--case`, in their order (all of them when none is).
+fn select_cases(all: Vec<Case>, names: &[String]) -> Result<Vec<Case>, String> {
+    if let Some(unknown) = names.iter().find(|n| !all.iter().any(|c| &c.name == *n)) {
+        let known: Vec<&str> = all.iter().map(|c| c.name.as_str()).collect();
+        return Err(format!(
+            "--case {unknown:?} is not among the cases to run: {}",
+            known.join(", ")
+        ));
+    }
+    Ok(all
+        .into_iter()
+        .filter(|c| names.is_empty() || names.contains(&c.name))
+        .collect())
+}

@@ -1,0 +1,144 @@
+//! The end of every judging command: write the outputs (JSON, markdown, JUnit, HTML), compare
+//! with the baseline, annotate for GitHub Actions, print the summary, and decide the exit code.
+
+use crate::outputs::baseline;
+use crate::outputs::{annotations, html, junit, ResultsFile, Traces};
+use overtime_harness::{report, Level, Millis, SuiteResult, VerdictKind};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where the results go, and what they are gated against.
+#[derive(clap::Args)]
+pub struct OutputArgs {
+    /// Write the results as JSON (schema: specs/results-schema.md).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Which cases' traces the JSON keeps: failing (those with a failing or inconclusive
+    /// verdict, what --html draws), all, or none.
+    #[arg(long, value_enum, default_value_t = Traces::Failing)]
+    pub traces: Traces,
+    /// Write the markdown report.
+    #[arg(long)]
+    pub markdown: Option<PathBuf>,
+    /// Write JUnit XML: one test case per executor × mode × property.
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
+    /// Write the HTML report into this directory: index.html and one page per executor, with
+    /// the timeline of every failing or inconclusive case.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
+    /// Gate against a results file recorded earlier (--json): pass when nothing got worse
+    /// than it (no new FAIL, no PASS -> FAIL, lateness within --lateness-tolerance-ms).
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+    /// With --baseline: how much the median timeout lateness of an executor in a mode may grow
+    /// over the baseline's [default: ε/2].
+    #[arg(long)]
+    pub lateness_tolerance_ms: Option<Millis>,
+}
+
+/// The outputs, checked before the run so that a long run does not end in "cannot write".
+pub struct Gate<'a> {
+    args: &'a OutputArgs,
+    baseline: Option<(PathBuf, ResultsFile)>,
+}
+
+impl<'a> Gate<'a> {
+    /// Loads the baseline and checks that every output can be written.
+    pub fn prepare(args: &'a OutputArgs) -> Result<Gate<'a>, String> {
+        for path in [&args.json, &args.markdown, &args.junit]
+            .into_iter()
+            .flatten()
+        {
+            let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+            if let Some(dir) = parent.filter(|d| !d.is_dir()) {
+                return Err(format!(
+                    "cannot write {}: no directory {}",
+                    path.display(),
+                    dir.display()
+                ));
+            }
+        }
+        if let Some(dir) = &args.html {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        let baseline = match &args.baseline {
+            Some(path) => Some((path.clone(), ResultsFile::load(path)?)),
+            None => None,
+        };
+        if args.lateness_tolerance_ms.is_some() && baseline.is_none() {
+            return Err("--lateness-tolerance-ms only applies with --baseline".into());
+        }
+        Ok(Gate { args, baseline })
+    }
+
+    /// Fails early when the baseline was recorded at another ε or T: its verdicts would not
+    /// be comparable.
+    pub fn expect_run(&self, epsilon: Millis, timeout: Millis) -> Result<(), String> {
+        match &self.baseline {
+            Some((path, base)) => baseline::comparable(path, base, epsilon, Some(timeout)),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes the outputs of `doc` and decides the gate: `Ok(true)` passes.
+    pub fn finish(&self, doc: &ResultsFile, command: &str) -> Result<bool, String> {
+        let comparison = match &self.baseline {
+            Some((path, base)) => {
+                let tolerance = self.args.lateness_tolerance_ms.map(Duration::from);
+                Some(baseline::compare(path, base, doc, tolerance)?)
+            }
+            None => None,
+        };
+        if let Some(path) = &self.args.json {
+            doc.keeping(self.args.traces).save(path)?;
+        }
+        if let Some(path) = &self.args.markdown {
+            write(path, &report::markdown(&doc.executors, command))?;
+        }
+        if let Some(path) = &self.args.junit {
+            write(path, &junit::xml(doc, comparison.as_ref())?)?;
+        }
+        if let Some(dir) = &self.args.html {
+            html::write(dir, &doc.executors, comparison.as_ref(), command)?;
+        }
+        if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+            for line in annotations::lines(doc, comparison.as_ref()) {
+                println!("{line}");
+            }
+        }
+        let conforms = summary(&doc.executors);
+        Ok(match &comparison {
+            Some(c) => {
+                print!("{}", c.render());
+                c.passes()
+            }
+            None => conforms,
+        })
+    }
+}
+
+/// Prints the verdict of a run without a baseline; true when it conforms.
+fn summary(results: &[SuiteResult]) -> bool {
+    let failures: usize = results.iter().map(|r| r.must_failures().len()).sum();
+    let inconclusive = results
+        .iter()
+        .flat_map(|r| &r.results)
+        .filter(|r| r.level == Level::Must && r.verdict == VerdictKind::Inconclusive)
+        .count();
+    if failures == 0 && inconclusive == 0 {
+        println!("conforms: every MUST property passes");
+        true
+    } else {
+        println!(
+            "does not conform: {failures} MUST violation(s), {inconclusive} inconclusive MUST \
+             verdict(s)"
+        );
+        false
+    }
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}

@@ -1,0 +1,82 @@
+//! The `overtime` command: argument parsing and one module per subcommand. Every subcommand
+//! that judges (check, merge) ends in [`gate`], which writes the outputs and decides the exit
+//! code.
+
+mod check;
+mod gate;
+mod list;
+mod merge;
+mod zoo;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// The exit codes, as `overtime --help` shows them and the README documents them.
+const EXIT_CODES: &str = "\
+Exit codes (check and merge):
+  0  every MUST property passes in every mode of every executor; with --baseline: nothing
+     got worse than the baseline (no new FAIL, no PASS -> FAIL, lateness within tolerance)
+  1  a MUST property fails, or a MUST verdict is inconclusive (the harness itself was late);
+     with --baseline: something got worse, and the report names it
+  2  a usage or configuration error: a bad option, an executor that does not start, an
+     unreadable or incomparable baseline, shards that do not make a whole run, an output
+     that cannot be written";
+
+#[derive(Parser)]
+#[command(
+    name = "overtime",
+    version,
+    about = "Conformance harness for the timeout behaviour of parallel executors",
+    after_help = EXIT_CODES
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the suite against executors and print the conformance matrix.
+    #[command(after_help = EXIT_CODES)]
+    Check(check::CheckArgs),
+    /// Merge results files (the shards of one run, or runs of different executors) into the
+    /// reports a single run would have given.
+    #[command(after_help = EXIT_CODES)]
+    Merge(merge::MergeArgs),
+    /// List the known executors, the properties and the built-in cases.
+    List,
+    /// Run every mutant of the zoo and print the catch table.
+    Zoo(zoo::ZooArgs),
+}
+
+/// Runs the command line; the process's exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::List => {
+            list::list();
+            Ok(true)
+        }
+        Command::Zoo(args) => zoo::zoo(&args),
+        Command::Check(args) => check::check(&args),
+        Command::Merge(args) => merge::merge(&args),
+    };
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(message) => {
+            eprintln!("overtime: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The command line as typed, with the binary's path shortened to `overtime`.
+fn invoked_as() -> String {
+    let mut args = std::env::args();
+    let _binary = args.next();
+    std::iter::once("overtime".to_string())
+        .chain(args.map(|a| shell_words::quote(&a).into_owned()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
