@@ -63,6 +63,8 @@
 //! - generated workloads ([`strategies`]) and the campaign that shrinks a failure to a
 //!   scenario file ([`campaign`]).
 //! - [`suite!`] / [`Suite`]: the whole suite as test trials for your executor.
+//! - with the `async` feature, `asynchronous`: tokio and futures executors, judged in real
+//!   time and in tokio's paused time.
 
 mod call;
 mod case;
@@ -77,6 +79,8 @@ mod runner;
 mod task;
 mod trace;
 
+#[cfg(feature = "async")]
+pub mod asynchronous;
 pub mod campaign;
 pub mod catalogue;
 pub mod report;
@@ -99,7 +103,9 @@ pub use properties::{
 pub use run::{CaseRun, RunConfig, DEFAULT_EPSILON, DEFAULT_GRACE};
 pub use runner::run_case;
 pub use suite::{Suite, GENERATED_CALLS, GENERATED_SHRINK_TIME};
-pub use task::{instrument, Gate, NeverStop, Output, StopSignal, Task, TaskFailure, STOP_POLL};
+pub use task::{
+    instrument, Gate, NeverStop, Opened, Output, StopSignal, Task, TaskFailure, STOP_POLL,
+};
 pub use trace::{Answer, Event, Ms, Recorder, Stamp, Stamped, TaskEnd, Trace};
 
 /// Serde helpers for durations written as milliseconds (used by crates that speak the same

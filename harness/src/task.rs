@@ -8,8 +8,11 @@
 use crate::call::TaskSpec;
 use crate::trace::{Event, Recorder, TaskEnd};
 use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 /// What a task returns: the identity of the task that produced it, so the harness can tell
@@ -52,9 +55,23 @@ impl StopSignal for NeverStop {
 pub const STOP_POLL: Duration = Duration::from_micros(200);
 
 /// The release of every hung task of a case: closed while the case runs, opened at teardown.
+/// Threads block on it ([`Task::run`]); futures await it ([`Gate::opened`]).
 #[derive(Clone, Default)]
 pub struct Gate {
-    inner: Arc<(Mutex<bool>, Condvar)>,
+    inner: Arc<GateInner>,
+}
+
+#[derive(Default)]
+struct GateInner {
+    state: Mutex<GateState>,
+    opened: Condvar,
+}
+
+#[derive(Default)]
+struct GateState {
+    open: bool,
+    /// The futures waiting for it ([`Gate::opened`]), woken when it opens.
+    wakers: Vec<Waker>,
 }
 
 impl Gate {
@@ -62,30 +79,51 @@ impl Gate {
         Gate::default()
     }
 
+    fn state(&self) -> MutexGuard<'_, GateState> {
+        self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Opens the gate: every task blocked on it returns. Idempotent.
     pub fn open(&self) {
-        let (open, cv) = &*self.inner;
-        *open.lock().unwrap_or_else(|e| e.into_inner()) = true;
-        cv.notify_all();
+        let wakers = {
+            let mut state = self.state();
+            state.open = true;
+            std::mem::take(&mut state.wakers)
+        };
+        self.inner.opened.notify_all();
+        wakers.into_iter().for_each(Waker::wake);
     }
 
     pub fn is_open(&self) -> bool {
-        *self.inner.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.state().open
+    }
+
+    /// A future that completes when the gate opens: how an async body hangs. It needs no
+    /// runtime of its own (any executor's waker is woken by [`Gate::open`]).
+    pub fn opened(&self) -> Opened {
+        Opened { gate: self.clone() }
     }
 
     /// Blocks until the gate opens or `deadline` passes; returns whether it is open.
     fn wait_until(&self, deadline: Option<Instant>) -> bool {
-        let (open, cv) = &*self.inner;
-        let mut guard = open.lock().unwrap_or_else(|e| e.into_inner());
-        while !*guard {
+        let mut guard = self.state();
+        while !guard.open {
             match deadline {
-                None => guard = cv.wait(guard).unwrap_or_else(|e| e.into_inner()),
+                None => {
+                    guard = self
+                        .inner
+                        .opened
+                        .wait(guard)
+                        .unwrap_or_else(|e| e.into_inner())
+                }
                 Some(d) => {
                     let now = Instant::now();
                     if now >= d {
                         return false;
                     }
-                    guard = cv
+                    guard = self
+                        .inner
+                        .opened
                         .wait_timeout(guard, d - now)
                         .unwrap_or_else(|e| e.into_inner())
                         .0;
@@ -93,6 +131,26 @@ impl Gate {
             }
         }
         true
+    }
+}
+
+/// The future of [`Gate::opened`].
+pub struct Opened {
+    gate: Gate,
+}
+
+impl Future for Opened {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.gate.state();
+        if state.open {
+            return Poll::Ready(());
+        }
+        if !state.wakers.iter().any(|w| w.will_wake(cx.waker())) {
+            state.wakers.push(cx.waker().clone());
+        }
+        Poll::Pending
     }
 }
 
@@ -162,21 +220,13 @@ impl Task {
             TaskSpec::CooperativeHang => self.cooperative(None, stop),
         };
         self.recorder.record(Event::TaskEnded { task, end });
-        match end {
-            TaskEnd::Returned => Ok(Output { task }),
-            TaskEnd::Failed => Err(TaskFailure {
-                task,
-                message: "failed as its spec says".into(),
-            }),
-            TaskEnd::Stopped => Err(TaskFailure {
-                task,
-                message: "stopped on request".into(),
-            }),
-            TaskEnd::Released => Err(TaskFailure {
-                task,
-                message: "released by the harness at teardown".into(),
-            }),
-        }
+        outcome(task, end)
+    }
+
+    /// The task's parts, for the async bodies (`crate::asynchronous`).
+    #[cfg(feature = "async")]
+    pub(crate) fn into_parts(self) -> (usize, TaskSpec, Recorder, Gate) {
+        (self.index, self.spec, self.recorder, self.gate)
     }
 
     /// Waits until `until` (or forever), the gate or a stop request, whichever comes first.
@@ -196,4 +246,18 @@ impl Task {
             }
         }
     }
+}
+
+/// What a task whose body ended as `end` returns.
+pub(crate) fn outcome(task: usize, end: TaskEnd) -> Result<Output, TaskFailure> {
+    let message = match end {
+        TaskEnd::Returned => return Ok(Output { task }),
+        TaskEnd::Failed => "failed as its spec says",
+        TaskEnd::Stopped => "stopped on request",
+        TaskEnd::Released => "released by the harness at teardown",
+    };
+    Err(TaskFailure {
+        task,
+        message: message.into(),
+    })
 }

@@ -152,29 +152,52 @@ pub struct Recorder {
 
 struct RecorderInner {
     origin: Instant,
+    /// The time since the origin, when it is not the monotonic clock's.
+    elapsed: Option<Elapsed>,
     events: Mutex<Vec<Stamped>>,
     sealed: Mutex<bool>,
 }
 
+/// An injected clock: the time since the trace's origin.
+type Elapsed = Box<dyn Fn() -> Duration + Send + Sync>;
+
 impl Recorder {
     /// A recorder whose clock starts now.
     pub fn new() -> Recorder {
+        Recorder::with_inner(None)
+    }
+
+    /// A recorder whose stamps come from `elapsed`, the time since the trace's origin on a
+    /// clock of the caller's (virtual time, such as tokio's paused clock), instead of the
+    /// monotonic clock. [`Recorder::origin`] and [`Recorder::stamp_of`] still speak of real
+    /// instants; use [`Recorder::record_at`] for stamps taken elsewhere on the injected clock.
+    pub fn with_clock(elapsed: impl Fn() -> Duration + Send + Sync + 'static) -> Recorder {
+        Recorder::with_inner(Some(Box::new(elapsed)))
+    }
+
+    fn with_inner(elapsed: Option<Elapsed>) -> Recorder {
         Recorder {
             inner: Arc::new(RecorderInner {
                 origin: Instant::now(),
+                elapsed,
                 events: Mutex::new(Vec::with_capacity(256)),
                 sealed: Mutex::new(false),
             }),
         }
     }
 
+    /// The real instant the recorder was made (its origin, unless its clock is injected).
     pub fn origin(&self) -> Instant {
         self.inner.origin
     }
 
     /// The current instant on this recorder's clock.
     pub fn now(&self) -> Stamp {
-        Stamp::from_duration(self.inner.origin.elapsed())
+        let elapsed = match &self.inner.elapsed {
+            Some(elapsed) => elapsed(),
+            None => self.inner.origin.elapsed(),
+        };
+        Stamp::from_duration(elapsed)
     }
 
     /// The stamp of a real instant on this recorder's clock.
