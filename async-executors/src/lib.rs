@@ -8,6 +8,9 @@
 //!   in the field, each declaring the contract it can honestly claim.
 //! - [`mutants`]: async executors with one realistic defect each, all caught.
 
+pub mod idioms;
+pub mod matrix;
+pub mod mutants;
 pub mod reference;
 
 pub use reference::AsyncReference;

@@ -88,6 +88,9 @@ pub mod scenario;
 pub mod strategies;
 mod suite;
 
+#[cfg(feature = "async")]
+#[doc(hidden)]
+pub use asynchronous::AsyncSuite as __AsyncSuite;
 pub use call::{CallParams, Consumer, TaskSpec};
 pub use case::Case;
 pub use case_executor::{consume, CaseExecutor};

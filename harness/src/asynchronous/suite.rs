@@ -137,7 +137,7 @@ pub fn run_paused<E: AsyncExecutor>(
 macro_rules! async_suite {
     ($name:ident, $make:expr $(, $option:ident = $value:expr)* $(,)?) => {
         fn main() {
-            $crate::asynchronous::AsyncSuite::new(::std::stringify!($name), || $make)
+            $crate::__AsyncSuite::new(::std::stringify!($name), || $make)
                 .root(::std::env!("CARGO_MANIFEST_DIR"))
                 $(.$option($value))*
                 .main()

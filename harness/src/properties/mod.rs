@@ -9,7 +9,7 @@
 //! - `timeline`: the trace's events by task and by pull; `due`: where the contract's deadlines
 //!   fall and which became obligations; `facts`: both, with the first failure, the liveness
 //!   cut, abandonment and abort instants, computed once per trace.
-//! - `p01_liveness` … `p12_cancel_running`: one rule each, with its row of the table (ID,
+//! - `p01_liveness` … `p15_progress`: one rule each, with its row of the table (ID,
 //!   name, level, summary) and its failing traces as tests.
 //! - `evidence`: the wording the rules share, so every failure says things the same way.
 //!
@@ -78,6 +78,7 @@ properties! {
     DropReturns => p10_drop_returns,
     Reusable => p11_reusable,
     CancelRunning => p12_cancel_running,
+    Progress => p15_progress,
 }
 
 impl Property {
