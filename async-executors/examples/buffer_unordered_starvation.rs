@@ -3,9 +3,9 @@
 //!
 //! Four 50 ms sleeps, each under a 100 ms `tokio::time::timeout`, `buffer_unordered(2)`; the
 //! consumer spends 120 ms on each item. Run: `cargo run --release -p overtime-async --example
-//! buffer_unordered_starvation`. Each body prints when it started and when it ended: the third
-//! and fourth start at ~170 ms and should end at ~220 ms, but end only when the consumer pulls
-//! again, ~290 ms (`reports/async.md`, P15 progress).
+//! buffer_unordered_starvation`. Each body prints when it started and when it ended: task 1
+//! starts at 0 ms with 50 ms of work, and ends only when the consumer pulls again, at ~170 ms
+//! (`reports/async.md`, P15 progress).
 
 use futures::{stream, StreamExt};
 use std::time::Duration;
@@ -19,6 +19,7 @@ async fn main() {
         .map(|i| {
             timeout(Duration::from_millis(100), async move {
                 let started = ms();
+                println!("task {i}: body started {started:.0} ms");
                 sleep(Duration::from_millis(50)).await;
                 println!(
                     "task {i}: started {started:.0} ms, 50 ms of work, ended {:.0} ms",

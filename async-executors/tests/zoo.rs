@@ -50,3 +50,23 @@ fn names_parse_back() {
         assert_eq!(AsyncMutant::parse(mutant.name()), Some(mutant));
     }
 }
+
+/// A drop that blocks the paused runtime's only thread stops virtual time: the runner does not
+/// wait for it forever — its real-time guard ends the case, reported hung.
+#[test]
+fn a_blocking_drop_in_paused_time_is_reported_hung_not_waited_for() {
+    use overtime_harness::asynchronous::paused;
+    use overtime_harness::catalogue::catalogue;
+    use overtime_harness::{Mode, Property};
+    use std::sync::Arc;
+
+    let case = catalogue()
+        .into_iter()
+        .find(|c| c.name == "early-drop")
+        .expect("built in");
+    let executor = Arc::new(AsyncMutantExecutor::new(AsyncMutant::DropAwaits));
+    let run = paused::run_case(&executor, &case, Mode::Unordered).expect("modelled");
+    let drop_returns = run.verdict(Property::DropReturns).expect("judged");
+    assert!(drop_returns.is_fail(), "{}", drop_returns.evidence);
+    assert!(drop_returns.evidence.contains("(hung)"), "{}", drop_returns.evidence);
+}

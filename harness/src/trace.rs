@@ -67,7 +67,7 @@ impl fmt::Display for Stamp {
 pub enum TaskEnd {
     Returned,
     Failed,
-    /// A cooperative task that saw its stop request.
+    /// A cooperative task that saw its stop request, or an async body cancelled by dropping it.
     Stopped,
     /// A hung task released by the harness at teardown.
     Released,

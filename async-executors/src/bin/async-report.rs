@@ -3,7 +3,8 @@
 //! mutants' catch table).
 //!
 //! ```text
-//! cargo run --release -p overtime-async --bin async-report            # ~2 min
+//! cargo build --release -p overtime-async --examples                 # the reproductions it quotes
+//! cargo run --release -p overtime-async --bin async-report            # ~3 min
 //! cargo run --release -p overtime-async --bin async-report -- --out /tmp/async.md
 //! ```
 
@@ -124,6 +125,7 @@ fn main() {
         }
         let _ = writeln!(md);
     }
+    md.push_str(NOTES);
     let _ = writeln!(md, "\n## Evidence of each failure\n");
     let _ = writeln!(
         md,
@@ -167,6 +169,7 @@ fn main() {
             );
         }
     }
+    md.push_str(&reproductions());
     if let Err(e) = std::fs::write(&out, &md) {
         eprintln!("cannot write {}: {e}", out.display());
         std::process::exit(1);
@@ -176,4 +179,102 @@ fn main() {
         out.display(),
         started.elapsed().as_secs_f64()
     );
+}
+
+/// What each idiom's failures mean, with the standalone reproduction that confirms each (a few
+/// lines of tokio, outside the harness, in `async-executors/examples/`).
+const NOTES: &str = r#"
+## What the failures mean
+
+Each FAIL is confirmed outside the harness by a standalone reproduction of a few lines of
+tokio code (`cargo run --release -p overtime-async --example NAME`); the output of each, run for
+this report, is quoted at the end.
+
+- **async-reference** — the threaded reference's sans-IO core driven from tokio tasks: conforms
+  to all six contracts in every mode, in both clocks (a `?` in real time is a case the
+  harness itself was late for on this shared machine, retried and still late: load, not a
+  verdict).
+- **buffered+timeout** (`stream::iter(tasks).map(|t| timeout(T, t)).buffered(n)` /
+  `.buffer_unordered(n)`), declaring task_runtime/per_task:
+  - *P15 progress, ordered and unordered — a limitation users should know.* `buffered` and
+    `buffer_unordered` poll their futures only while the consumer polls the stream: a consumer
+    that pauses between items stops the work that has already started, and its timers fire
+    into futures nobody polls. `futures`' documentation describes the buffering, not this
+    consequence. Reproduction `buffer_unordered_starvation` (four 50 ms sleeps under a 100 ms
+    `timeout`, `buffer_unordered(2)`, a consumer busy 120 ms per item): task 1, started at
+    0 ms with 50 ms of work, ends only when the consumer pulls again; task 2's `timeout` is
+    made when the stream admits it, but its body is first polled a whole consumer pause
+    later, where the already expired timeout ends it at once.
+  - *P07 error_propagation, list and ordered — a limitation.* `buffered` hands results over in
+    input order, so a failure waits behind every earlier task, here behind an earlier task's
+    timeout. Reproduction `buffered_error_waits`: task 1 fails at 30 ms; the consumer sees it
+    only after task 0's `Elapsed`, at 100 ms.
+- **tokio-stream-timeout** (`tokio_stream::StreamExt::timeout` on the `buffered` stream),
+  declaring result_wait/abort:
+  - *P02 no_premature, unordered — a limitation, arguably a documentation gap.* The docs say
+    "the maximum amount of time each element of the stream has to complete"; the timer is
+    restarted when an item is yielded, not when the consumer asks for the next one, so the
+    time a slow consumer spends between pulls counts against the next item and the timeout
+    fires sooner than T after the pull. No clock of the spec's vocabulary is "time since the
+    previous item was yielded"; result_wait is the closest honest claim, and this is where it
+    differs. Reproduction `stream_timeout_counts_consumer_time`: the second pull, asked 70 ms
+    after the first item, times out 30 ms after it asked, not 100.
+  - *P15 progress and P07 error_propagation* — the same as buffered+timeout: the timeout wraps
+    the same `buffered` stream.
+- **joinset+timeout_at** (a `JoinSet` bounded by a semaphore, drained with `timeout_at` on one
+  deadline), declaring overall/abort, cancels running: **conforms** in List and Unordered, in
+  both clocks. The tasks run on the runtime whatever the consumer does, and dropping the set
+  aborts them.
+- **spawn+semaphore** (a loop that takes a permit, then spawns; each `JoinHandle` awaited with
+  `timeout`), declaring result_wait/abort without cancellation:
+  - *P01 liveness, list — a defect of the idiom as commonly written.* Hung tasks keep their
+    permits, so the spawning loop never ends and no timeout is ever armed: the call hangs.
+    Reproduction `semaphore_loop`, part 1: after 1 s the call has not returned.
+  - *P08 abort_stops_dispatch, list and ordered — a limitation users should know.* A dropped
+    `JoinHandle` does not cancel its task (tokio documents this), and nothing tells the
+    spawning loop that the caller gave up: tasks keep starting after the timeout.
+    Reproduction `semaphore_loop`, part 2: task 1 starts after the timeout fired.
+  - *P07 error_propagation* — results are awaited in input order (as in `buffered`), and in
+    List the loop must finish spawning before any result is awaited.
+"#;
+
+/// The standalone reproductions, in the order the notes cite them.
+const REPRODUCTIONS: [&str; 4] = [
+    "buffer_unordered_starvation",
+    "buffered_error_waits",
+    "stream_timeout_counts_consumer_time",
+    "semaphore_loop",
+];
+
+/// Runs each reproduction (built beside this binary by `cargo build --release -p
+/// overtime-async --examples`) and quotes its output.
+fn reproductions() -> String {
+    let mut md = String::from("\n## The reproductions, as run for this report\n\n");
+    let dir = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|d| d.join("examples")));
+    for name in REPRODUCTIONS {
+        let _ = writeln!(
+            md,
+            "`cargo run --release -p overtime-async --example {name}`:\n"
+        );
+        let output = dir
+            .as_ref()
+            .map(|d| std::process::Command::new(d.join(name)).output());
+        let text = match output {
+            Some(Ok(o)) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+            Some(Ok(o)) => format!(
+                "(exited {}: {})",
+                o.status,
+                String::from_utf8_lossy(&o.stderr)
+            ),
+            Some(Err(e)) => {
+                eprintln!("cannot run the example {name}: {e}; build it first: cargo build --release -p overtime-async --examples");
+                std::process::exit(1);
+            }
+            None => "(cannot find the examples' directory)".into(),
+        };
+        let _ = writeln!(md, "```text\n{}```\n", text);
+    }
+    md
 }

@@ -25,7 +25,8 @@ use super::executor::{AsyncCall, AsyncExecutor};
 use super::task::AsyncTask;
 use crate::call::TaskSpec;
 use crate::case::Case;
-use crate::model::Mode;
+use crate::model::{Contract, Mode};
+use crate::properties::{Property, Verdict};
 use crate::run::{CaseRun, RunConfig};
 use crate::task::{instrument, Gate};
 use crate::trace::{Event, Recorder, Stamp, Stamped};
@@ -57,6 +58,24 @@ pub fn unmodelled(case: &Case) -> Option<String> {
                 case.name
             )
         })
+}
+
+/// The run of a case paused time cannot model, in `mode`: every property not applicable, with
+/// the reason ([`unmodelled`]), so that a fold says the case was left to real time.
+pub fn not_run(case: &Case, mode: Mode, contract: Contract) -> CaseRun {
+    let why = unmodelled(case).unwrap_or_else(|| format!("case {} was not run", case.name));
+    CaseRun {
+        case: case.name.clone(),
+        mode,
+        trace: case.trace(mode, contract, Vec::new()),
+        verdicts: Property::ALL
+            .into_iter()
+            .map(|p| (p, Verdict::not_applicable(why.clone())))
+            .collect(),
+        timeout_lateness: None,
+        retries: 0,
+        harness_lateness: Duration::ZERO,
+    }
 }
 
 /// The run configuration of paused time: ε = [`PAUSED_EPSILON`], no retries (virtual time is
@@ -174,7 +193,7 @@ async fn paused_call<E: AsyncExecutor>(
 fn blocked_trace(
     case: &Case,
     mode: Mode,
-    contract: crate::model::Contract,
+    contract: Contract,
     recorders: &Mutex<Vec<Recorder>>,
     config: &RunConfig,
 ) -> crate::trace::Trace {

@@ -98,7 +98,8 @@ impl<E: AsyncExecutor> AsyncSuite<E> {
     }
 }
 
-/// The catalogue at T = `timeout` in `mode`, in paused time, folded into the matrix.
+/// The catalogue at T = `timeout` in `mode`, in paused time, folded into the matrix. A case
+/// paused time cannot model counts as not applicable on every property, saying why.
 pub fn run_paused<E: AsyncExecutor>(
     executor: &Arc<E>,
     mode: Mode,
@@ -109,7 +110,10 @@ pub fn run_paused<E: AsyncExecutor>(
     let runs = if profile.modes.contains(&mode) {
         catalogue_with(timeout)
             .iter()
-            .filter_map(|case| paused::run_case(executor, case, mode))
+            .map(|case| {
+                paused::run_case(executor, case, mode)
+                    .unwrap_or_else(|| paused::not_run(case, mode, profile.contract))
+            })
             .collect()
     } else {
         Vec::new()
