@@ -68,5 +68,9 @@ fn a_blocking_drop_in_paused_time_is_reported_hung_not_waited_for() {
     let run = paused::run_case(&executor, &case, Mode::Unordered).expect("modelled");
     let drop_returns = run.verdict(Property::DropReturns).expect("judged");
     assert!(drop_returns.is_fail(), "{}", drop_returns.evidence);
-    assert!(drop_returns.evidence.contains("(hung)"), "{}", drop_returns.evidence);
+    assert!(
+        drop_returns.evidence.contains("(hung)"),
+        "{}",
+        drop_returns.evidence
+    );
 }

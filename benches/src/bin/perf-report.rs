@@ -468,7 +468,10 @@ fn async_section(args: &Args) -> String {
          on a 2-worker multi-threaded runtime, its consumer in `block_on`) beside the threaded \
          reference, measured one after the other in the same conditions: the call of section \
          (a) (two hung tasks, `n_jobs` 2, T = {} ms, an eager consumer, `abort`), idle, {n} \
-         calls per row.\n",
+         calls per row. tokio's timers have a 1 ms resolution (a deadline is rounded up to the \
+         next millisecond tick of the runtime's clock, and the driver sleeps in whole \
+         milliseconds), so the async reference sees a deadline up to about 2 ms after it by \
+         construction: the difference between the columns is the timer's, not the core's.\n",
         args.timeout_ms
     );
     let _ = writeln!(
