@@ -3,9 +3,9 @@
 //! The consumer runs on its own thread; the runner waits for it with a hard bound (the
 //! watchdog, [`Case::watchdog_bound`]). An executor that hangs, deadlocks or never returns
 //! from drop gets a trace ending in `watchdog_fired` and the runner moves on: the harness never
-//! hangs. A probe thread that sleeps in short ticks measures how late the harness itself wakes;
-//! a case during which the harness was later than ε/2 is inconclusive and retried, a bounded
-//! number of times.
+//! hangs. A probe thread that sleeps in short ticks measures how late the harness itself wakes,
+//! and so do the threaded task bodies (a sleep that overslept); a case during which the harness
+//! was later than ε/2 is inconclusive and retried, a bounded number of times.
 
 use crate::case::Case;
 use crate::case_executor::CaseExecutor;
@@ -36,19 +36,19 @@ pub fn run_case(
         // One gate for the case: the follow-up call runs while the first call's hung tasks are
         // still blocked, so reuse is judged with the executor's workers still occupied.
         let gate = Gate::new();
-        let mut trace = case.trace(
-            mode,
-            contract,
-            run_call(executor, case, mode, config, &gate),
-        );
+        let (events, mut bodies_late) = run_call(executor, case, mode, config, &gate);
+        let mut trace = case.trace(mode, contract, events);
         if let Some(follow) = case.follow_up_case() {
-            let events = run_call(executor, &follow, mode, config, &gate);
+            let (events, late) = run_call(executor, &follow, mode, config, &gate);
+            bodies_late = bodies_late.max(late);
             trace.follow_up = Some(Box::new(follow.trace(mode, contract, events)));
         }
         // Teardown: release every hung task. A consumer still stuck in a deadlocked executor is
         // left behind, detached; the case is over either way.
         gate.open();
-        let harness_lateness = probe.stop();
+        // The harness was late if its probe woke late, or if one of its threaded task bodies
+        // did (a body overslept: no executor stretches a body already on its thread).
+        let harness_lateness = probe.stop().max(bodies_late);
         // After the release: an external executor kills and reaps its adapter's group here.
         executor.end_case();
         let budget = config.epsilon / 2;
@@ -73,14 +73,15 @@ pub fn run_case(
     }
 }
 
-/// Runs one call of `case` on a consumer thread and returns its recorded events, sealed.
+/// Runs one call of `case` on a consumer thread and returns its recorded events, sealed, and
+/// how late the task bodies noted the harness was by then.
 fn run_call(
     executor: &Arc<dyn CaseExecutor>,
     case: &Case,
     mode: Mode,
     config: &RunConfig,
     gate: &Gate,
-) -> Vec<Stamped> {
+) -> (Vec<Stamped>, Duration) {
     let recorder = Recorder::new();
     let call = Call::new(case.params(mode), instrument(&case.tasks, &recorder, gate));
     let (done_tx, done_rx) = mpsc::channel();
@@ -114,7 +115,7 @@ fn run_call(
         recorder.record(Event::WatchdogFired);
     }
     recorder.seal();
-    recorder.events()
+    (recorder.events(), recorder.harness_lateness())
 }
 
 /// Measures how late the harness's own threads wake while a case runs.

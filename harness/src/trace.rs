@@ -8,6 +8,7 @@ use crate::call::{CallParams, Consumer, TaskSpec};
 use crate::model::Contract;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -156,6 +157,8 @@ struct RecorderInner {
     elapsed: Option<Elapsed>,
     events: Mutex<Vec<Stamped>>,
     sealed: Mutex<bool>,
+    /// The worst lateness the harness's own threads noted while recording (nanoseconds).
+    harness_late_ns: AtomicU64,
 }
 
 /// An injected clock: the time since the trace's origin.
@@ -182,6 +185,7 @@ impl Recorder {
                 elapsed,
                 events: Mutex::new(Vec::with_capacity(256)),
                 sealed: Mutex::new(false),
+                harness_late_ns: AtomicU64::new(0),
             }),
         }
     }
@@ -222,6 +226,19 @@ impl Recorder {
         if !*self.inner.sealed.lock().unwrap_or_else(|e| e.into_inner()) {
             events.push(Stamped { at, event });
         }
+    }
+
+    /// Notes that one of the harness's own threads woke `late` (a threaded task body whose
+    /// sleep overshot: no executor can stretch a body already running on its thread, so that is
+    /// the machine's lateness). The runner counts the worst as the harness's, as its probe's.
+    pub fn note_harness_lateness(&self, late: Duration) {
+        let ns = u64::try_from(late.as_nanos()).unwrap_or(u64::MAX);
+        self.inner.harness_late_ns.fetch_max(ns, Ordering::Relaxed);
+    }
+
+    /// The worst lateness noted with [`Recorder::note_harness_lateness`].
+    pub fn harness_lateness(&self) -> Duration {
+        Duration::from_nanos(self.inner.harness_late_ns.load(Ordering::Relaxed))
     }
 
     /// Ends recording; later events are ignored.

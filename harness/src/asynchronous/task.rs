@@ -15,7 +15,7 @@
 //! like every blocking body, ignores cancellation: its thread spins on and stamps its real end.
 
 use crate::call::TaskSpec;
-use crate::task::{outcome, Gate, Output, StopSignal, Task, TaskFailure};
+use crate::task::{note_oversleep, outcome, spin, Gate, Output, StopSignal, Task, TaskFailure};
 use crate::trace::{Event, Recorder, TaskEnd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -145,14 +145,16 @@ impl AsyncTask {
             // this future, and stamps its own end there.
             let recorder = self.recorder.clone();
             let spin = tokio::task::spawn_blocking(move || {
+                // On its own thread from here on: a late end past what the pool's start
+                // delay explains is the machine's (the delay to start it is the runtime's).
                 let started = Instant::now();
-                while started.elapsed() < ms {
-                    std::hint::spin_loop();
-                }
-                recorder.record(Event::TaskEnded {
+                let began = recorder.now();
+                spin(started, ms);
+                let end = recorder.record(Event::TaskEnded {
                     task,
                     end: TaskEnd::Returned,
                 });
+                note_oversleep(&recorder, began, end, ms);
             });
             return match spin.await {
                 Ok(()) => outcome(task, TaskEnd::Returned),
