@@ -43,6 +43,10 @@ fn the_async_reference_conforms_in_paused_time() {
     }
 }
 
+/// How many times a real-time run whose only problem is that the harness was late (an
+/// inconclusive verdict, no failure) is made again before the test gives up and says so.
+const RUNS_WHILE_INCONCLUSIVE: usize = 3;
+
 #[test]
 fn the_async_reference_conforms_in_real_time() {
     for executor in AsyncReference::all() {
@@ -51,6 +55,23 @@ fn the_async_reference_conforms_in_real_time() {
             cases: catalogue(),
             ..SuiteOptions::default()
         };
-        assert_conforms(&run_suite(&executor, &options, |_| {}));
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let result = run_suite(&executor, &options, |_| {});
+            let late = result
+                .results
+                .iter()
+                .any(|r| r.verdict == VerdictKind::Inconclusive);
+            if late && result.conforms() && attempts < RUNS_WHILE_INCONCLUSIVE {
+                println!(
+                    "{}: inconclusive (the harness was late) in run {attempts}; running again",
+                    result.profile.name
+                );
+                continue;
+            }
+            assert_conforms(&result);
+            break;
+        }
     }
 }
