@@ -3,14 +3,17 @@
 //! The consumer runs on its own thread; the runner waits for it with a hard bound (the
 //! watchdog, [`Case::watchdog_bound`]). An executor that hangs, deadlocks or never returns
 //! from drop gets a trace ending in `watchdog_fired` and the runner moves on: the harness never
-//! hangs. A probe thread that sleeps in short ticks measures how late the harness itself wakes,
-//! and so do the threaded task bodies (a sleep that overslept); a case during which the harness
-//! was later than ε/2 is inconclusive and retried, a bounded number of times.
+//! hangs. A probe thread that sleeps in short ticks measures how late the harness itself wakes;
+//! a case during which the harness was later than ε/2 is inconclusive and retried, a bounded
+//! number of times. The threaded task bodies measure how far they overran their own duration
+//! (the machine's lateness, not the executor's): a `P15 progress` failure on a run where one
+//! overran by more than ε/2 is inconclusive.
 
 use crate::case::Case;
 use crate::case_executor::CaseExecutor;
 use crate::executor::Call;
 use crate::model::Mode;
+use crate::properties::{Property, Verdict};
 use crate::run::{CaseRun, RunConfig};
 use crate::task::{instrument, Gate};
 use crate::trace::{Answer, Event, Ms, Recorder, Stamped};
@@ -46,9 +49,7 @@ pub fn run_case(
         // Teardown: release every hung task. A consumer still stuck in a deadlocked executor is
         // left behind, detached; the case is over either way.
         gate.open();
-        // The harness was late if its probe woke late, or if one of its threaded task bodies
-        // did (a body overslept: no executor stretches a body already on its thread).
-        let harness_lateness = probe.stop().max(bodies_late);
+        let harness_lateness = probe.stop();
         // After the release: an external executor kills and reaps its adapter's group here.
         executor.end_case();
         let budget = config.epsilon / 2;
@@ -67,9 +68,29 @@ pub fn run_case(
         } else {
             CaseRun::judged(case, mode, trace, config.epsilon)
         };
+        if bodies_late > budget {
+            excuse_progress(&mut run, bodies_late, budget);
+        }
         run.retries = retries;
         run.harness_lateness = harness_lateness;
         return run;
+    }
+}
+
+/// A threaded task body overslept its own duration by `late` (no executor stretches a body
+/// already running on its thread: the machine was late), so a `P15 progress` failure on this
+/// run is the machine's, not the executor's: it becomes inconclusive, saying so.
+fn excuse_progress(run: &mut CaseRun, late: Duration, budget: Duration) {
+    for (property, verdict) in &mut run.verdicts {
+        if *property == Property::Progress && verdict.is_fail() {
+            *verdict = Verdict::inconclusive(format!(
+                "a task body on a thread of its own overran its duration by {} (more than \
+                 ε/2 = {}): the machine was late, so progress cannot be judged on this run ({})",
+                Ms(late),
+                Ms(budget),
+                verdict.evidence
+            ));
+        }
     }
 }
 

@@ -230,7 +230,8 @@ impl Recorder {
 
     /// Notes that one of the harness's own threads woke `late` (a threaded task body whose
     /// sleep overshot: no executor can stretch a body already running on its thread, so that is
-    /// the machine's lateness). The runner counts the worst as the harness's, as its probe's.
+    /// the machine's lateness). The runner excuses a `P15 progress` failure on a run where this
+    /// exceeded ε/2.
     pub fn note_harness_lateness(&self, late: Duration) {
         let ns = u64::try_from(late.as_nanos()).unwrap_or(u64::MAX);
         self.inner.harness_late_ns.fetch_max(ns, Ordering::Relaxed);
