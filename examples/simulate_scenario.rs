@@ -41,6 +41,7 @@ fn main() -> ExitCode {
                         .into_iter()
                         .find(|o| o.as_str() == on_timeout)?,
                     cancels_running: true,
+                    ..Contract::default()
                 })
             });
             match parsed {

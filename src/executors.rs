@@ -1,7 +1,9 @@
 //! The executors `overtime check --executor NAME` knows, by name, and the external ones it
 //! starts from a command: `--executor 'cmd:<program> [args...]'`.
 
-use overtime_harness::{CaseExecutor, Contract, Executor, OnTimeout, TimeoutClock};
+use overtime_harness::{
+    CaseExecutor, Contract, DeadlineAnchor, ErrorOrder, Executor, OnTimeout, TimeoutClock,
+};
 use overtime_mutants::{Mutant, MutantExecutor};
 use overtime_process::ProcessExecutor;
 use overtime_rayon::RayonExecutor;
@@ -18,24 +20,37 @@ pub struct UnknownExecutor {
 }
 
 /// The reference executor's contract for a registry name: `reference` is joblib's documented
-/// contract (task_runtime, abort); `reference/<clock>/<on_timeout>` any other.
+/// contract (task_runtime, abort); `reference/<clock>/<on_timeout>` any other, optionally
+/// followed by an error order and a deadline anchor (`reference/overall/abort/first_pull`,
+/// `reference/task_runtime/abort/input_order`).
 fn reference_contract(name: &str) -> Option<Contract> {
     if name == "reference" {
         return Some(ReferenceExecutor::default().profile().contract);
     }
-    let rest = name.strip_prefix("reference/")?;
-    let (clock, on_timeout) = rest.split_once('/')?;
-    let clock = TimeoutClock::ALL
-        .into_iter()
-        .find(|c| c.as_str() == clock)?;
-    let on_timeout = OnTimeout::ALL
-        .into_iter()
-        .find(|o| o.as_str() == on_timeout)?;
-    Some(Contract {
-        clock,
-        on_timeout,
+    let mut parts = name.strip_prefix("reference/")?.split('/');
+    let (clock, on_timeout) = (parts.next()?, parts.next()?);
+    let mut contract = Contract {
+        clock: TimeoutClock::ALL
+            .into_iter()
+            .find(|c| c.as_str() == clock)?,
+        on_timeout: OnTimeout::ALL
+            .into_iter()
+            .find(|o| o.as_str() == on_timeout)?,
         cancels_running: true,
-    })
+        ..Contract::default()
+    };
+    for part in parts {
+        if let Some(order) = ErrorOrder::ALL.into_iter().find(|o| o.as_str() == part) {
+            contract.error_order = order;
+        } else {
+            contract.deadline_anchor = DeadlineAnchor::ALL
+                .into_iter()
+                .find(|a| a.as_str() == part)?;
+        }
+    }
+    // The name must be the one the executor reports (at_end is declared input_order).
+    let executor = ReferenceExecutor::new(contract);
+    (executor.profile().name == name).then(|| executor.contract())
 }
 
 /// Every name the registry accepts.
@@ -48,6 +63,10 @@ pub fn names() -> Vec<String> {
                 contract.clock, contract.on_timeout
             ));
         }
+    }
+    // The other dimensions combine with any of the above, e.g.:
+    for extra in ReferenceExecutor::other_dimensions() {
+        names.push(extra.profile().name);
     }
     names.extend(RayonExecutor::all().iter().map(|e| e.profile().name));
     names.extend(Mutant::ALL.iter().map(|m| format!("mutant:{}", m.name())));
@@ -83,9 +102,9 @@ pub const EXTERNAL_PREFIX: &str = "cmd:";
 /// (specs/protocol.md §7; reports/external.md measures how late).
 pub const EXTERNAL_EPSILON: Duration = Duration::from_millis(250);
 
-/// The default catalogue timeout T for a run with an external executor: 2ε, so that the
-/// catalogue's tasks stay at least ε from every due time (specs/timeout-semantics.md §3).
-pub const EXTERNAL_TIMEOUT: Duration = Duration::from_millis(500);
+/// The default catalogue timeout T for a run with an external executor: 4ε, the scale at which
+/// the catalogue's margin test keeps every verdict clear of its threshold (specs/protocol.md §7).
+pub const EXTERNAL_TIMEOUT: Duration = Duration::from_millis(1000);
 
 /// True for `cmd:...`.
 pub fn is_external(name: &str) -> bool {
@@ -116,4 +135,31 @@ pub fn open(name: &str) -> Result<Arc<dyn CaseExecutor>, String> {
         );
     }
     Ok(Arc::new(executor))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_name_opens_an_executor_reporting_that_name() {
+        for name in names() {
+            let executor = by_name(&name).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(executor.declared_profile().name, name);
+        }
+    }
+
+    #[test]
+    fn a_reference_name_may_add_an_error_order_and_a_deadline_anchor() {
+        let contract = |name: &str| by_name(name).map(|e| e.declared_profile().contract);
+        let input_order = contract("reference/task_runtime/abort/input_order").expect("known");
+        assert_eq!(input_order.error_order, ErrorOrder::InputOrder);
+        let first_pull = contract("reference/overall/per_task/first_pull").expect("known");
+        assert_eq!(first_pull.deadline_anchor, DeadlineAnchor::FirstPull);
+        // Not the name the executor reports: the anchor only matters for the overall clock,
+        // and at_end is kept as input_order.
+        assert!(by_name("reference/task_runtime/abort/first_pull").is_err());
+        assert!(by_name("reference/task_runtime/abort/at_end").is_err());
+        assert!(by_name("reference/task_runtime/abort/sideways").is_err());
+    }
 }

@@ -12,4 +12,5 @@ pub use overtime_process as process;
 pub use overtime_reference as reference;
 
 pub mod executors;
+pub mod generated;
 pub mod zoo;

@@ -5,8 +5,9 @@
 
 use clap::{Parser, Subcommand};
 use overtime::executors;
+use overtime::generated;
 use overtime::harness::{
-    catalogue, report, run_suite, Level, Millis, Mode, Property, RunConfig, SuiteOptions,
+    catalogue, report, run_suite, Case, Level, Millis, Mode, Property, RunConfig, SuiteOptions,
     SuiteResult, VerdictKind, DEFAULT_EPSILON,
 };
 use serde::Serialize;
@@ -45,8 +46,8 @@ struct CheckArgs {
     /// The tolerance ε in milliseconds [default: 20; 250 when an executor is external].
     #[arg(long)]
     epsilon_ms: Option<Millis>,
-    /// The catalogue's timeout T in milliseconds; every case scales with it [default: 100;
-    /// 500 when an executor is external].
+    /// The catalogue's timeout T in milliseconds; every case scales with it (0: every timeout
+    /// due at once) [default: 100; 1000 when an executor is external].
     #[arg(long)]
     timeout_ms: Option<Millis>,
     /// Only these modes (repeatable): list, ordered, unordered.
@@ -58,6 +59,21 @@ struct CheckArgs {
     /// Write the markdown report.
     #[arg(long)]
     markdown: Option<PathBuf>,
+    /// Run these scenario files (or directories of them) instead of the catalogue, each at its
+    /// own T (repeatable).
+    #[arg(long = "scenario", value_name = "PATH")]
+    scenarios: Vec<PathBuf>,
+    /// After the cases, run N generated real-time calls against each executor (T = 10ε); a
+    /// MUST failure is shrunk, written as a scenario file, and its replay command printed.
+    #[arg(long, value_name = "N")]
+    generated: Option<u32>,
+    /// The seed of the generated calls (every run prints its own; the same seed generates the
+    /// same calls).
+    #[arg(long, requires = "generated")]
+    seed: Option<u64>,
+    /// Where a shrunk generated failure is written as a scenario file.
+    #[arg(long, value_name = "DIR", default_value = "overtime-regressions")]
+    save_dir: PathBuf,
     /// Print one line per case run.
     #[arg(long, short)]
     verbose: bool,
@@ -153,9 +169,11 @@ fn check(args: &CheckArgs) -> Result<bool, String> {
     let epsilon = args.epsilon_ms.map_or(default_epsilon, Duration::from);
     let timeout = args.timeout_ms.map_or(default_timeout, Duration::from);
     if timeout.is_zero() {
-        return Err("--timeout-ms must be a number > 0, got 0".into());
-    }
-    if epsilon > timeout / 2 {
+        eprintln!(
+            "note: T = 0: every timeout of the catalogue is due at once (its durations keep \
+             their default scale)"
+        );
+    } else if epsilon > timeout / 2 {
         eprintln!(
             "warning: ε {} ms is more than T/2 = {} ms: some catalogue tasks end within \
              ε of a due time, so a late executor may pass; raise --timeout-ms",
@@ -176,7 +194,21 @@ fn check(args: &CheckArgs) -> Result<bool, String> {
     let options = SuiteOptions {
         run: RunConfig::with_epsilon(epsilon),
         modes: modes.clone(),
-        cases: catalogue::catalogue_with(timeout),
+        cases: if !args.scenarios.is_empty() {
+            generated::scenario_cases(&args.scenarios)?
+        } else if timeout.is_zero() {
+            catalogue::catalogue()
+                .into_iter()
+                .map(|case| Case {
+                    timeout: case
+                        .timeout
+                        .map(|t| if case.absolute { t } else { Duration::ZERO }),
+                    ..case
+                })
+                .collect()
+        } else {
+            catalogue::catalogue_with(timeout)
+        },
     };
     let mut results = Vec::new();
     for executor in &execs {
@@ -226,7 +258,32 @@ fn check(args: &CheckArgs) -> Result<bool, String> {
         std::fs::write(path, report::markdown(&results, &invoked_as()))
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     }
-    let conforms = results.iter().all(SuiteResult::conforms);
+    let mut found = 0;
+    if let Some(calls) = args.generated {
+        for (executor, arg) in execs.iter().zip(&args.executors) {
+            match generated::run(
+                executor,
+                arg,
+                &modes,
+                epsilon,
+                calls,
+                args.seed,
+                &args.save_dir,
+            )? {
+                generated::Generated::Passed(tally) => println!("generated workloads: {tally}"),
+                generated::Generated::Found {
+                    summary,
+                    file,
+                    replay,
+                } => {
+                    found += 1;
+                    println!("{summary}");
+                    println!("wrote {}; replay it with:\n  {replay}", file.display());
+                }
+            }
+        }
+    }
+    let conforms = results.iter().all(SuiteResult::conforms) && found == 0;
     let failures: usize = results.iter().map(|r| r.must_failures().len()).sum();
     let inconclusive = results
         .iter()
@@ -237,7 +294,15 @@ fn check(args: &CheckArgs) -> Result<bool, String> {
         println!("conforms: every MUST property passes");
         Ok(true)
     } else {
-        println!("does not conform: {failures} MUST violation(s), {inconclusive} inconclusive MUST verdict(s)");
+        println!(
+            "does not conform: {failures} MUST violation(s), {inconclusive} inconclusive MUST \
+             verdict(s){}",
+            if found > 0 {
+                format!(", {found} generated workload(s) failing")
+            } else {
+                String::new()
+            }
+        );
         Ok(false)
     }
 }

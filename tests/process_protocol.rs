@@ -258,7 +258,11 @@ fn a_correct_adapter_yields_a_clean_trace_on_the_harness_clock() {
 #[case::silent_handshake("silent-handshake", "sent no hello within 3.00 s")]
 #[case::wrong_protocol(
     "wrong-protocol",
-    "the adapter speaks protocol 2; this overtime speaks protocol 1"
+    "the adapter speaks protocol 3; this overtime speaks protocol 2"
+)]
+#[case::protocol_1_is_told_what_changed(
+    "protocol-1",
+    "the adapter speaks protocol 1; this overtime speaks protocol 2; version 2 added the `raise_timeout` task kind"
 )]
 fn a_broken_handshake_is_an_error_naming_the_cause(
     #[case] scenario: &'static str,

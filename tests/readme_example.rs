@@ -11,7 +11,7 @@ use overtime_harness::{
     Call, CallError, Contract, Executor, Mode, NeverStop, OnTimeout, Outcome, Profile, Slot,
     TimeoutClock,
 };
-use std::sync::mpsc;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Instant;
 
 struct ThreadPerTask;
@@ -25,7 +25,9 @@ impl Executor for ThreadPerTask {
                 clock: TimeoutClock::Overall,
                 on_timeout: OnTimeout::Abort,
                 cancels_running: false,
+                ..Contract::default()
             },
+            ..Profile::default()
         }
     }
 
@@ -45,16 +47,17 @@ fn run_list(call: Call) -> Result<Vec<Slot>, CallError> {
             let _ = tx.send((task.index(), task.run(&NeverStop)));
         });
     }
+    drop(tx); // once every worker is gone (even one that died), a receive errs
     let mut slots = vec![None; n];
     for _ in 0..n {
-        let (index, result) = match deadline {
-            Some(d) => rx
-                .recv_timeout(d.saturating_duration_since(Instant::now()))
-                .map_err(|_| CallError::Timeout { task: None })?,
-            None => rx
-                .recv()
-                .map_err(|e| CallError::ExecutorError(e.to_string()))?,
+        let received = match deadline {
+            Some(d) => rx.recv_timeout(d.saturating_duration_since(Instant::now())),
+            None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
         };
+        let (index, result) = received.map_err(|e| match e {
+            RecvTimeoutError::Timeout => CallError::Timeout { task: None },
+            RecvTimeoutError::Disconnected => CallError::ExecutorError("a worker died".into()),
+        })?;
         slots[index] = Some(Slot::Item(result?));
     }
     Ok(slots.into_iter().flatten().collect())
@@ -90,7 +93,16 @@ fn the_suite_finds_that_it_ignores_n_jobs_and_nothing_else() {
         Property::AbortStopsDispatch,
         Property::Reusable,
     ] {
-        assert_eq!(list(p), Some(VerdictKind::Pass), "{}", p.label());
+        let evidence = result
+            .result(Mode::List, p)
+            .map(|r| r.evidence.clone())
+            .unwrap_or_default();
+        assert_eq!(
+            list(p),
+            Some(VerdictKind::Pass),
+            "{}: {evidence}",
+            p.label()
+        );
     }
     for mode in [Mode::Ordered, Mode::Unordered] {
         let r = result.result(mode, Property::Liveness).unwrap();

@@ -32,22 +32,33 @@ def send(message):
 
 
 def hello():
-    send({"type": "hello", "protocol": 2 if SCENARIO == "wrong-protocol" else 1,
+    protocol = {"wrong-protocol": 3, "protocol-1": 1}.get(SCENARIO, 2)
+    send({"type": "hello", "protocol": protocol,
           "executor": {"name": "fake", "version": "0", "variant": SCENARIO},
           "modes": ["list", "ordered", "unordered"], "unsupported": [],
           "contract": {"clock": "overall", "on_timeout": "abort", "cancels_running": False}})
 
 
 def call_events(call):
-    """A correct list-mode run of the call: every task starts and returns at once."""
+    """A correct list-mode run of the call: every task starts and returns at once.
+
+    In the `swallows-failures` scenario a seeded executor defect instead: a `fail` task ends
+    failed (honestly reported), but its failure is swallowed and its slot left out of the
+    list, which ends normally.
+    """
     cid, n = call["call"], len(call["tasks"])
+    swallowed = {task for task, spec in enumerate(call["tasks"])
+                 if SCENARIO == "swallows-failures" and spec["kind"] == "fail"}
     events = [{"type": "call_made", "call": cid, "at_ns": now()}]
     for task in range(n):
         events.append({"type": "task_started", "call": cid, "task": task, "at_ns": now()})
-        events.append({"type": "task_ended", "call": cid, "task": task, "end": "returned",
+        events.append({"type": "task_ended", "call": cid, "task": task,
+                       "end": "failed" if task in swallowed else "returned",
                        "at_ns": now()})
     events.append({"type": "call_returned", "call": cid, "at_ns": now()})
     for task in range(n):
+        if task in swallowed:
+            continue
         events.append({"type": "answered", "call": cid, "at_ns": now(),
                        "answer": {"kind": "item", "task": task}})
     events.append({"type": "answered", "call": cid, "at_ns": now(), "answer": {"kind": "end"}})

@@ -6,9 +6,22 @@
 Pools: `threads` (ThreadPoolExecutor) and `processes` (ProcessPoolExecutor), one pool of
 `n_jobs` workers per call. Return modes: List is `list(pool.map(f, tasks, timeout=T))`,
 Ordered iterates `pool.map(f, tasks, timeout=T)`, Unordered iterates
-`as_completed(futures, timeout=T)` and takes each future's result. Both timeouts run from the
-call: the declared contract is the overall clock with abort. A running future cannot be
-cancelled, so `cancels_running` is false.
+`as_completed(futures, timeout=T)` and takes each future's result.
+
+The declared contracts are what the documentation of `concurrent.futures` says, per mode
+(https://docs.python.org/3/library/concurrent.futures.html):
+
+- `map` (List, Ordered): "The returned iterator raises a TimeoutError if __next__() is called
+  and the result isn't available after timeout seconds from the original call to
+  Executor.map()" — the overall clock, anchored at the call, abort; "If a fn call raises an
+  exception, then that exception will be raised when its value is retrieved from the
+  iterator" — errors at their turn in input order.
+- `as_completed` (Unordered): "raises a TimeoutError if __next__() is called and the result
+  isn't available after timeout seconds from the original call to as_completed()" — the
+  overall clock anchored at the call, abort; futures are yielded "as they complete (finished
+  or cancelled futures)", and the adapter takes each one's result as it comes — fail-fast.
+
+A running future cannot be cancelled, so `cancels_running` is false.
 
 When the iteration ends (a timeout, an error, the end or a drop) the adapter calls
 `pool.shutdown(wait=False, cancel_futures=True)`: tasks not started never start. (A `with`
@@ -51,12 +64,17 @@ class FuturesExecutor:
         self.pool = pool
 
     def profile(self):
+        as_completed = {"clock": "overall", "on_timeout": "abort", "cancels_running": False,
+                        "error_order": "fail_fast", "deadline_anchor": "call"}
         return {
             "executor": {"name": "concurrent.futures", "version": platform.python_version(),
                          "variant": self.pool},
             "modes": ["list", "ordered", "unordered"],
             "unsupported": [],
-            "contract": {"clock": "overall", "on_timeout": "abort", "cancels_running": False},
+            # Executor.map, in List and Ordered mode.
+            "contract": {"clock": "overall", "on_timeout": "abort", "cancels_running": False,
+                         "error_order": "input_order", "deadline_anchor": "call"},
+            "per_mode": {"unordered": as_completed},
         }
 
     def warm_up(self, n_jobs):

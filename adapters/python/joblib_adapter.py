@@ -55,8 +55,10 @@ class JoblibExecutor:
                          "variant": self.backend},
             "modes": modes,
             "unsupported": unsupported,
+            # The documentation says nothing of when a task's error surfaces, nor of a
+            # deadline anchor (its clock is per task): the defaults, fail-fast.
             "contract": {"clock": "task_runtime", "on_timeout": "abort",
-                         "cancels_running": False},
+                         "cancels_running": False, "error_order": "fail_fast"},
         }
 
     def warm_up(self, n_jobs):

@@ -12,6 +12,14 @@ connection to close: the adapter closes every one (and stops accepting) when the
 `release` at teardown, or when it dies. Both sockets are reachable by address from any process;
 on Linux they live in the abstract namespace, so a killed adapter leaves no file behind.
 
+Killed tasks: a body reports the id of the process it runs in. The adapter watches every other
+process that is running a task (a Linux pidfd, readable once the process has exited); when one
+dies with tasks still running in it — an executor that stops a task by killing its worker —
+the adapter reports those tasks' `task_ended` with `end: "killed"`, stamped when it saw the
+death. Datagrams already sent by the dead process are relayed first, so a task that ended just
+before its worker exited is never reported killed. `Adapter(executor, report_killed=False)`
+turns this off (the adapter then reports what protocol version 1 could: nothing).
+
 An adapter supplies an object with four methods (see `joblib_adapter.py`):
 
 - `profile()`: the `executor`, `modes`, `unsupported` and `contract` fields of the hello;
@@ -22,6 +30,7 @@ An adapter supplies an object with four methods (see `joblib_adapter.py`):
 
 import json
 import os
+import select
 import shutil
 import socket
 import sys
@@ -32,7 +41,7 @@ import traceback
 import multiprocessing
 import concurrent.futures
 
-PROTOCOL = 1
+PROTOCOL = 2
 # The longest line either side may send, newline excluded (the harness enforces it too).
 MAX_LINE = 65536
 
@@ -48,6 +57,22 @@ class TaskFailed(Exception):
         return f"task {self.task} failed as its spec says"
 
 
+class TaskRaisedTimeout(TimeoutError):
+    """A `raise_timeout` task's own failure: the language's timeout error, raised by the task.
+
+    It *is* a `TimeoutError` (an executor that catches `TimeoutError` around a task's result
+    catches it too, which is what the task kind tests); the adapter tells it from the
+    executor's own timeout by its type and reports it as the task's failure.
+    """
+
+    def __init__(self, task):
+        super().__init__(task)
+        self.task = task
+
+    def __str__(self):
+        return f"task {self.task} raised TimeoutError as its spec says"
+
+
 class TaskReleased(Exception):
     """A hung task freed by the release at teardown; nobody is listening any more."""
 
@@ -56,13 +81,26 @@ class TaskReleased(Exception):
         self.task = task
 
 
-class TaskEnv:
-    """What a task body needs to report and to wait: plain strings, so it pickles anywhere."""
+class WorkerDeath(BaseException):
+    """A `kill_worker` task run in the adapter's own process (a thread pool): the thread's
+    unwinding stands for its death, since the adapter's process must live on."""
 
-    def __init__(self, call, events_address, gate_address):
+    def __init__(self, task):
+        super().__init__(task)
+        self.task = task
+
+    def __str__(self):
+        return f"task {self.task} killed its worker"
+
+
+class TaskEnv:
+    """What a task body needs to report and to wait: plain values, so it pickles anywhere."""
+
+    def __init__(self, call, events_address, gate_address, adapter_pid):
         self.call = call
         self.events_address = events_address
         self.gate_address = gate_address
+        self.adapter_pid = adapter_pid
 
 
 # One datagram socket per process that runs task bodies (re-created after a fork).
@@ -95,14 +133,19 @@ def _wait_gate(address):
         pass
 
 
-def run_task(env, task, spec):
+def run_task(env, task, spec, on_started=None):
     """The harness's instrumented body for one task; returns the task index as its result.
 
     `cooperative_*` tasks poll a stop request in the harness; neither joblib nor
     concurrent.futures can ask a running task to stop, so here they run as `sleep` / `hang`.
+    `on_started`, if given, is called once the start is reported (a pool that waits for its
+    worker to pick the task up).
     """
+    pid = os.getpid()
     _report(env, {"type": "task_started", "call": env.call, "task": task,
-                  "at_ns": time.monotonic_ns()})
+                  "at_ns": time.monotonic_ns(), "pid": pid})
+    if on_started is not None:
+        on_started()
     kind = spec["kind"]
     if kind in ("sleep", "cooperative_sleep"):
         time.sleep(spec["ms"] / 1e3)
@@ -112,16 +155,26 @@ def run_task(env, task, spec):
         while time.monotonic() < until:
             pass
         end = "returned"
-    elif kind == "fail":
+    elif kind in ("fail", "raise_timeout"):
         time.sleep(spec["ms"] / 1e3)
         end = "failed"
     elif kind in ("hang", "cooperative_hang"):
         _wait_gate(env.gate_address)
         end = "released"
+    elif kind == "kill_worker":
+        time.sleep(spec["ms"] / 1e3)
+        _report(env, {"type": "task_ended", "call": env.call, "task": task, "end": "died",
+                      "at_ns": time.monotonic_ns()})
+        if os.getpid() != env.adapter_pid:
+            # A worker process: exit abruptly, as a crash would (no cleanup, no result).
+            os._exit(70)
+        raise WorkerDeath(task)
     else:
         raise ValueError(f"unknown task kind {kind!r}")
     _report(env, {"type": "task_ended", "call": env.call, "task": task, "end": end,
-                  "at_ns": time.monotonic_ns()})
+                  "at_ns": time.monotonic_ns(), "pid": pid})
+    if end == "failed" and kind == "raise_timeout":
+        raise TaskRaisedTimeout(task)
     if end == "failed":
         raise TaskFailed(task)
     if end == "released":
@@ -139,11 +192,12 @@ TIMEOUT_ERRORS = (TimeoutError, concurrent.futures.TimeoutError, multiprocessing
 
 
 def answer_of_exception(error):
-    """The protocol answer for what the consumer caught."""
+    """The protocol answer for what the consumer caught: a task's own failure (its
+    `TimeoutError` included) names the task; any other timeout error is the executor's."""
+    if isinstance(error, (TaskFailed, TaskRaisedTimeout, WorkerDeath)):
+        return {"kind": "task_failed", "task": error.task}
     if isinstance(error, TIMEOUT_ERRORS):
         return {"kind": "timeout"}
-    if isinstance(error, TaskFailed):
-        return {"kind": "task_failed", "task": error.task}
     return {"kind": "executor_error",
             "message": f"{type(error).__module__}.{type(error).__qualname__}: {error}"}
 
@@ -151,8 +205,12 @@ def answer_of_exception(error):
 class Adapter:
     """Serves the protocol on stdin/stdout for one executor object (see the module doc)."""
 
-    def __init__(self, executor):
+    def __init__(self, executor, report_killed=True):
         self.executor = executor
+        self._report_killed = report_killed and hasattr(os, "pidfd_open")
+        if report_killed and not self._report_killed:
+            sys.stderr.write("overtime adapter: no os.pidfd_open here (Linux, Python 3.9+): "
+                             "tasks whose worker is killed are not reported\n")
         # The protocol owns the real stdin and stdout; anything else printing (here or in
         # workers that inherit fd 1) goes to stderr, which the harness keeps for diagnostics.
         # sys.stdin becomes /dev/null: a forked worker closes sys.stdin first thing, and
@@ -205,13 +263,46 @@ class Adapter:
         self.send({"type": kind, "call": call, "at_ns": time.monotonic_ns(), **fields})
 
     def _relay(self):
-        """Forwards the task bodies' datagrams to stdout, in the order they arrive."""
+        """Forwards the task bodies' datagrams to stdout, in the order they arrive, and reports
+        the tasks still running in a worker process that died as killed (see the module doc)."""
+        poller = select.poll()
+        poller.register(self._events, select.POLLIN)
+        watch = _Deaths(poller)
         while True:
             try:
-                data = self._events.recv(MAX_LINE)
+                ready = poller.poll()
             except OSError:
                 return
-            self._write(data + b"\n")
+            seen = time.monotonic_ns()
+            if not self._relay_pending(watch):
+                return
+            for fd, _ in ready:
+                for call, task in watch.died(fd):
+                    self.send({"type": "task_ended", "call": call, "task": task,
+                               "end": "killed", "at_ns": seen})
+
+    def _relay_pending(self, watch):
+        """Relays every datagram waiting; false once the socket is closed."""
+        while True:
+            try:
+                data = self._events.recv(MAX_LINE, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                return True
+            except OSError:
+                return False
+            try:
+                message = json.loads(data)
+            except ValueError:
+                self._write(data + b"\n")
+                continue
+            pid = message.pop("pid", None)
+            if self._report_killed and pid is not None and pid != os.getpid():
+                key = (message.get("call"), message.get("task"))
+                if message.get("type") == "task_started":
+                    watch.started(pid, key)
+                else:
+                    watch.ended(pid, key)
+            self.send(message)
 
     # -- the release -------------------------------------------------------------------------
 
@@ -317,7 +408,7 @@ class Adapter:
     def _consume(self, call):
         """The consumer, as `runner::consume` in the harness: make the call, pull, drop."""
         cid = call["call"]
-        env = TaskEnv(cid, self._events_address, self._gate_address)
+        env = TaskEnv(cid, self._events_address, self._gate_address, os.getpid())
         jobs = [(env, i, spec) for i, spec in enumerate(call["tasks"])]
         consumer = dict(call.get("consumer") or {})
         start_after = (consumer.pop("start_after_ms", 0) or 0) / 1e3
@@ -374,6 +465,42 @@ class Adapter:
                 "message": f"the executor returned {value!r}, which is no task's result"}
 
 
-def main(executor):
+class _Deaths:
+    """The worker processes running tasks, each watched through a pidfd (readable once the
+    process has exited), with the tasks running in it."""
+
+    def __init__(self, poller):
+        self._poller = poller
+        self._fds = {}  # pidfd -> pid
+        self._pidfd = {}  # pid -> pidfd
+        self._running = {}  # pid -> {(call, task)}
+
+    def started(self, pid, key):
+        if pid not in self._pidfd:
+            try:
+                fd = os.pidfd_open(pid)
+            except OSError:
+                # Already gone (and reaped): its tasks die with it, now.
+                fd = os.open(os.devnull, os.O_RDONLY)
+            self._pidfd[pid] = fd
+            self._fds[fd] = pid
+            self._poller.register(fd, select.POLLIN)
+        self._running.setdefault(pid, set()).add(key)
+
+    def ended(self, pid, key):
+        self._running.get(pid, set()).discard(key)
+
+    def died(self, fd):
+        """The tasks that were running in the process of pidfd `fd`, which exited."""
+        pid = self._fds.pop(fd, None)
+        if pid is None:
+            return []
+        self._poller.unregister(fd)
+        os.close(fd)
+        del self._pidfd[pid]
+        return sorted(self._running.pop(pid, set()), key=lambda k: (k[0], k[1]))
+
+
+def main(executor, report_killed=True):
     """Runs `executor` as an adapter until the harness closes stdin."""
-    Adapter(executor).serve()
+    Adapter(executor, report_killed=report_killed).serve()

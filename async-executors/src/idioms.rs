@@ -44,7 +44,9 @@ fn profile(
             clock,
             on_timeout,
             cancels_running: cancels,
+            ..Contract::default()
         },
+        per_mode: Default::default(),
     }
 }
 

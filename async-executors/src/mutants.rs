@@ -115,7 +115,9 @@ impl AsyncExecutor for AsyncMutantExecutor {
                 clock: TimeoutClock::Overall,
                 on_timeout: OnTimeout::Abort,
                 cancels_running: true,
+                ..Contract::default()
             },
+            per_mode: Default::default(),
         }
     }
 

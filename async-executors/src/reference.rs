@@ -24,6 +24,7 @@
 //! so a change made after its look always wakes it.
 
 use futures::stream;
+use futures::FutureExt;
 use overtime_harness::asynchronous::{
     AsyncCall, AsyncExecutor, AsyncOutcome, AsyncStop, AsyncTask,
 };
@@ -34,6 +35,7 @@ use overtime_reference::core::{
 };
 use overtime_reference::machine::Machine;
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::runtime::Handle;
 use tokio::sync::watch;
@@ -92,6 +94,7 @@ impl AsyncReference {
             clock,
             on_timeout,
             cancels_running: true,
+            ..Contract::default()
         })
     }
 }
@@ -108,6 +111,7 @@ impl AsyncExecutor for AsyncReference {
             name: self.name.clone(),
             modes: Mode::ALL.to_vec(),
             contract: self.contract,
+            per_mode: Default::default(),
         }
     }
 
@@ -366,10 +370,7 @@ async fn worker<M: Machine>(shared: Arc<Shared<M>>) {
         };
         let result = match body {
             Some(body) => run_body(body, &stop).await,
-            None => Err(TaskFailure {
-                task,
-                message: "the executor lost this task's body".into(),
-            }),
+            None => Err(TaskFailure::new(task, "the executor lost this task's body")),
         };
         let mut state = shared.lock();
         let before = Before::of(&state.core);
@@ -396,13 +397,15 @@ async fn worker<M: Machine>(shared: Arc<Shared<M>>) {
 }
 
 /// Runs a body until it ends or is asked to stop; a stop request drops it (a cooperative body
-/// sees the request first and ends `stopped` by itself).
+/// sees the request first and ends `stopped` by itself). A body that panics — or kills its
+/// worker, which unwinds the same way — fails its task: the worker lives on.
 async fn run_body(body: AsyncTask, stop: &AsyncStop) -> Result<Output, TaskFailure> {
     let task = body.index();
+    let run = AssertUnwindSafe(body.run_until_stopped(stop.clone())).catch_unwind();
     tokio::select! {
         biased;
-        result = body.run_until_stopped(stop.clone()) => result,
-        () = stop.requested() => Err(TaskFailure { task, message: "cancelled on request".into() }),
+        result = run => result.unwrap_or_else(|_| Err(TaskFailure::new(task, "the task panicked"))),
+        () = stop.requested() => Err(TaskFailure::new(task, "cancelled on request")),
     }
 }
 

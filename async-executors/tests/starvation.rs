@@ -31,6 +31,7 @@ fn busy_consumer_case() -> Case {
             ..Consumer::default()
         },
         follow_up: false,
+        absolute: false,
         exercises: vec![Property::Progress],
     }
 }

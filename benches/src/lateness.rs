@@ -36,7 +36,7 @@ pub fn sample(subject: Subject, mode: Mode, timeout: Duration) -> Option<Duratio
     gate.open();
     let trace = Trace {
         call: params,
-        contract: executor.profile().contract,
+        contract: executor.profile().contract_for(mode),
         tasks: specs,
         consumer: Consumer::default(),
         events: recorder.events(),

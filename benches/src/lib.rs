@@ -74,6 +74,7 @@ impl Subject {
                 clock,
                 on_timeout: OnTimeout::Abort,
                 cancels_running: true,
+                ..Contract::default()
             })),
             Subject::Rayon(clock) => Arc::new(RayonExecutor::new(clock)),
             Subject::RayonAdaptive(clock) => {
@@ -96,6 +97,7 @@ impl Subject {
                     clock,
                     on_timeout: OnTimeout::Abort,
                     cancels_running: true,
+                    ..Contract::default()
                 };
                 let config = CoreConfig::new(
                     CallParams {

@@ -28,6 +28,13 @@ pub enum TaskSpec {
         #[serde(with = "millis::duration")]
         ms: Duration,
     },
+    /// Sleep for `ms`, then fail by raising the language's own timeout error (Python's
+    /// `TimeoutError`; in Rust a [`crate::TaskFailure`] marked as a timeout): the task's
+    /// failure, which an executor must not mistake for its own timeout.
+    RaiseTimeout {
+        #[serde(with = "millis::duration")]
+        ms: Duration,
+    },
     /// Sleep for `ms`, but end early, as stopped, when the executor asks it to stop.
     CooperativeSleep {
         #[serde(with = "millis::duration")]
@@ -35,6 +42,13 @@ pub enum TaskSpec {
     },
     /// Hang until the executor asks it to stop (or the harness releases the case).
     CooperativeHang,
+    /// Run for `ms`, then kill the worker running it (worker death, a fault the suite
+    /// injects): in-process, the worker's thread unwinds with a panic (which an executor may
+    /// catch); in an adapter, the worker process exits abruptly. It never returns a result.
+    KillWorker {
+        #[serde(with = "millis::duration")]
+        ms: Duration,
+    },
 }
 
 impl TaskSpec {
@@ -44,7 +58,9 @@ impl TaskSpec {
             TaskSpec::Sleep { ms }
             | TaskSpec::Spin { ms }
             | TaskSpec::Fail { ms }
-            | TaskSpec::CooperativeSleep { ms } => Some(ms),
+            | TaskSpec::RaiseTimeout { ms }
+            | TaskSpec::CooperativeSleep { ms }
+            | TaskSpec::KillWorker { ms } => Some(ms),
             TaskSpec::Hang | TaskSpec::CooperativeHang => None,
         }
     }
@@ -55,14 +71,22 @@ impl TaskSpec {
             TaskSpec::Sleep { ms } => TaskSpec::Sleep { ms: f(ms) },
             TaskSpec::Spin { ms } => TaskSpec::Spin { ms: f(ms) },
             TaskSpec::Fail { ms } => TaskSpec::Fail { ms: f(ms) },
+            TaskSpec::RaiseTimeout { ms } => TaskSpec::RaiseTimeout { ms: f(ms) },
             TaskSpec::CooperativeSleep { ms } => TaskSpec::CooperativeSleep { ms: f(ms) },
+            TaskSpec::KillWorker { ms } => TaskSpec::KillWorker { ms: f(ms) },
             TaskSpec::Hang => TaskSpec::Hang,
             TaskSpec::CooperativeHang => TaskSpec::CooperativeHang,
         }
     }
 
+    /// Whether the task ends by failing (`fail`, `raise_timeout`).
     pub fn fails(&self) -> bool {
-        matches!(self, TaskSpec::Fail { .. })
+        matches!(self, TaskSpec::Fail { .. } | TaskSpec::RaiseTimeout { .. })
+    }
+
+    /// Whether the task fails by raising the language's own timeout error (`raise_timeout`).
+    pub fn raises_timeout(&self) -> bool {
+        matches!(self, TaskSpec::RaiseTimeout { .. })
     }
 
     pub fn is_cooperative(&self) -> bool {

@@ -12,6 +12,7 @@
 //!     name: "example".into(),
 //!     modes: Mode::ALL.to_vec(),
 //!     contract: Contract::JOBLIB_DOCUMENTED,
+//!     ..Profile::default()
 //! };
 //! // A judge that runs each call and says pass, fail (with the property and its evidence)
 //! // or skip; here every call passes.
@@ -383,7 +384,7 @@ pub fn check(
             let ((call, property, evidence), more_runs) = simplify(failure, &judge, deadline);
             Err(CampaignError::Found(Box::new(Found {
                 executor: profile.name.clone(),
-                contract: profile.contract,
+                contract: profile.contract_for(call.mode),
                 call,
                 property,
                 evidence,
@@ -492,6 +493,7 @@ mod tests {
                     consumer: Consumer::default(),
                     follow_up: false,
                     exercises: Vec::new(),
+                    absolute: false,
                 },
             },
             property: Property::Liveness,
@@ -517,6 +519,7 @@ mod tests {
             name: "example".into(),
             modes: Mode::ALL.to_vec(),
             contract: Contract::JOBLIB_DOCUMENTED,
+            ..Profile::default()
         };
         let w = Workloads::simulated(Mode::ALL.to_vec());
         let result = check(

@@ -5,7 +5,7 @@ use crate::case::Case;
 use crate::case_executor::CaseExecutor;
 use crate::catalogue::catalogue;
 use crate::millis;
-use crate::model::{Mode, OnTimeout, Profile, TimeoutClock};
+use crate::model::{DeadlineAnchor, ErrorOrder, Mode, OnTimeout, Profile, TimeoutClock};
 use crate::properties::{Level, Property, Verdict, VerdictKind};
 use crate::run::{CaseRun, RunConfig};
 use crate::runner::run_case;
@@ -19,8 +19,11 @@ use std::time::{Duration, Instant};
 pub struct PropertyResult {
     pub executor: String,
     pub mode: Mode,
+    /// The contract of this mode (`Profile::contract_for`), dimension by dimension.
     pub clock: TimeoutClock,
     pub on_timeout: OnTimeout,
+    pub error_order: ErrorOrder,
+    pub deadline_anchor: DeadlineAnchor,
     pub property: Property,
     pub id: String,
     pub level: Level,
@@ -161,6 +164,7 @@ pub fn fold(
 ) -> SuiteResult {
     let mut results = Vec::new();
     for &mode in modes {
+        let contract = profile.contract_for(mode);
         for property in Property::ALL {
             let mut counts = CaseCounts::default();
             let mut first_fail: Option<(String, &Verdict)> = None;
@@ -212,8 +216,10 @@ pub fn fold(
             results.push(PropertyResult {
                 executor: profile.name.clone(),
                 mode,
-                clock: profile.contract.clock,
-                on_timeout: profile.contract.on_timeout,
+                clock: contract.clock,
+                on_timeout: contract.on_timeout,
+                error_order: contract.error_order,
+                deadline_anchor: contract.deadline_anchor,
                 property,
                 id: property.id().to_string(),
                 level: property.level(),

@@ -23,6 +23,7 @@
 //!             name: "serial".into(),
 //!             modes: vec![Mode::List],
 //!             contract: Contract::JOBLIB_DOCUMENTED,
+//!             ..Profile::default()
 //!         }
 //!     }
 //!
@@ -49,7 +50,8 @@
 //!
 //! What is where:
 //!
-//! - the vocabulary: [`Mode`], [`TimeoutClock`], [`OnTimeout`], [`Contract`], [`Profile`];
+//! - the vocabulary: [`Mode`], [`TimeoutClock`], [`OnTimeout`], [`ErrorOrder`],
+//!   [`DeadlineAnchor`], [`Contract`], [`Profile`];
 //!   a call as data ([`TaskSpec`], [`CallParams`], [`Consumer`]) and as the executor gets it
 //!   ([`Call`], [`Task`], [`StopSignal`]); what it answers ([`Outcome`], [`Slot`],
 //!   [`CallError`]); durations in milliseconds ([`Millis`]).
@@ -99,15 +101,17 @@ pub use conformance::{
 };
 pub use executor::{Call, CallError, Executor, Outcome, Slot, SlotResult};
 pub use millis::{BadMillis, Millis};
-pub use model::{Contract, Mode, OnTimeout, Profile, TimeoutClock};
+pub use model::{Contract, DeadlineAnchor, ErrorOrder, Mode, OnTimeout, Profile, TimeoutClock};
 pub use properties::{
-    judge, judge_property, near_tie, Judgement, Level, Property, Verdict, VerdictKind,
+    anchor_gaps, hairs, judge, judge_property, near_tie, Anchor, AnchorGap, Hair, Judgement, Level,
+    Property, Verdict, VerdictKind,
 };
 pub use run::{CaseRun, RunConfig, DEFAULT_EPSILON, DEFAULT_GRACE};
 pub use runner::run_case;
 pub use suite::{Suite, GENERATED_CALLS, GENERATED_SHRINK_TIME};
 pub use task::{
     instrument, Gate, NeverStop, Opened, Output, StopSignal, Task, TaskFailure, STOP_POLL,
+    WORKER_DEATH,
 };
 pub use trace::{Answer, Event, Ms, Recorder, Stamp, Stamped, TaskEnd, Trace};
 

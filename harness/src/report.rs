@@ -2,7 +2,7 @@
 
 use crate::conformance::SuiteResult;
 use crate::millis::Millis;
-use crate::model::Mode;
+use crate::model::{Contract, Mode, TimeoutClock};
 use crate::properties::{Property, VerdictKind};
 use std::fmt::Write;
 
@@ -20,19 +20,45 @@ fn level(p: Property) -> &'static str {
     p.level().as_str()
 }
 
+/// A contract in words: `clock overall, on_timeout abort`, then every dimension that is not
+/// at its default (`, error_order input_order`).
+fn contract_words(c: Contract) -> String {
+    let mut words = format!("clock {}, on_timeout {}", c.clock, c.on_timeout);
+    for (name, value) in c.non_default_dimensions() {
+        words.push_str(&format!(", {name} {value}"));
+    }
+    words
+}
+
 /// The compact matrix: one row per property, one column per mode, then every failure with its
-/// evidence.
+/// evidence. A profile with a contract per mode gets one line per mode above the matrix.
 pub fn matrix(result: &SuiteResult, modes: &[Mode]) -> String {
     let mut out = String::new();
-    let c = result.profile.contract;
-    let _ = writeln!(
-        out,
-        "executor {}  (clock {}, on_timeout {}, ε {} ms)",
-        result.profile.name,
-        c.clock,
-        c.on_timeout,
-        Millis(result.epsilon)
-    );
+    let profile = &result.profile;
+    if profile.one_contract() {
+        let _ = writeln!(
+            out,
+            "executor {}  ({}, ε {} ms)",
+            profile.name,
+            contract_words(profile.contract),
+            Millis(result.epsilon)
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "executor {}  (ε {} ms; a contract per mode)",
+            profile.name,
+            Millis(result.epsilon)
+        );
+        for &m in modes.iter().filter(|m| profile.modes.contains(m)) {
+            let _ = writeln!(
+                out,
+                "  {:<9} {}",
+                m.as_str(),
+                contract_words(profile.contract_for(m))
+            );
+        }
+    }
     let _ = write!(out, "{:<28} {:<7}", "property", "level");
     for m in modes {
         let _ = write!(out, " {:<9}", m.as_str());
@@ -63,6 +89,20 @@ pub fn matrix(result: &SuiteResult, modes: &[Mode]) -> String {
     out
 }
 
+/// A contract in markdown: "clock `overall`, on timeout `abort`, error order `input_order`,
+/// deadline anchor `call`, cancels running tasks: false".
+fn contract_markdown(c: Contract) -> String {
+    let anchor = if c.clock == TimeoutClock::Overall {
+        format!(", deadline anchor `{}`", c.deadline_anchor)
+    } else {
+        String::new()
+    };
+    format!(
+        "clock `{}`, on timeout `{}`, error order `{}`{anchor}, cancels running tasks: {}",
+        c.clock, c.on_timeout, c.error_order, c.cancels_running
+    )
+}
+
 /// A markdown report over one or more executors' results.
 pub fn markdown(results: &[SuiteResult], command: &str) -> String {
     let mut out = String::new();
@@ -73,15 +113,21 @@ pub fn markdown(results: &[SuiteResult], command: &str) -> String {
          this file has every case's verdict and evidence.\n"
     );
     for result in results {
-        let c = result.profile.contract;
-        let _ = writeln!(out, "## {}\n", result.profile.name);
+        let profile = &result.profile;
+        let _ = writeln!(out, "## {}\n", profile.name);
+        let contract = if profile.one_contract() {
+            format!("Contract: {}.", contract_markdown(profile.contract))
+        } else {
+            let per_mode: Vec<String> = Mode::ALL
+                .into_iter()
+                .filter(|m| profile.modes.contains(m))
+                .map(|m| format!("{m}: {}", contract_markdown(profile.contract_for(m))))
+                .collect();
+            format!("Contract per mode — {}.", per_mode.join("; "))
+        };
         let _ = writeln!(
             out,
-            "Contract: clock `{}`, on timeout `{}`, cancels running tasks: {}. ε = {} ms. \
-             Wall time {:.1} s, {} case runs, {} retries. Conforms: **{}**.\n",
-            c.clock,
-            c.on_timeout,
-            c.cancels_running,
+            "{contract} ε = {} ms. Wall time {:.1} s, {} case runs, {} retries. Conforms: **{}**.\n",
             Millis(result.epsilon),
             result.wall_time.as_secs_f64(),
             result.cases.len(),

@@ -17,6 +17,8 @@ use crate::properties::{Property, Verdict};
 use crate::run::{CaseRun, RunConfig};
 use crate::task::{instrument, Gate};
 use crate::trace::{Answer, Event, Ms, Recorder, Stamped};
+use std::any::Any;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -30,7 +32,8 @@ pub fn run_case(
     mode: Mode,
     config: &RunConfig,
 ) -> CaseRun {
-    let contract = executor.declared_profile().contract;
+    // The contract of this mode: a profile may declare one per mode.
+    let contract = executor.declared_profile().contract_for(mode);
     let mut retries = 0;
     loop {
         // Before the probe and the watchdog: an external executor starts its adapter here.
@@ -113,14 +116,24 @@ fn run_call(
         thread::Builder::new()
             .name(format!("overtime-consumer-{}", case.name))
             .spawn(move || {
-                executor.make_call(call, &behaviour, &recorder);
+                // An executor that panics ends its call with that panic as the executor's
+                // error, not as a hang: the harness says what happened.
+                let made = panic::catch_unwind(AssertUnwindSafe(|| {
+                    executor.make_call(call, &behaviour, &recorder)
+                }));
+                if let Err(panicked) = made {
+                    recorder.record(Event::Answered(Answer::ExecutorError {
+                        message: format!("the executor panicked: {}", panic_message(&panicked)),
+                    }));
+                }
                 let _ = done_tx.send(());
             })
     };
     let finished = match consumer {
-        Ok(_) => done_rx
-            .recv_timeout(case.watchdog_bound(config.epsilon, config.grace))
-            .is_ok(),
+        Ok(_) => !matches!(
+            done_rx.recv_timeout(case.watchdog_bound(config.epsilon, config.grace)),
+            Err(mpsc::RecvTimeoutError::Timeout)
+        ),
         Err(e) => {
             recorder.record(Event::Answered(Answer::ExecutorError {
                 message: format!("the harness could not start a consumer thread: {e}"),
@@ -137,6 +150,15 @@ fn run_call(
     }
     recorder.seal();
     (recorder.events(), recorder.harness_lateness())
+}
+
+/// The text of a panic's payload.
+fn panic_message(payload: &Box<dyn Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(a panic without a message)".into())
 }
 
 /// Measures how late the harness's own threads wake while a case runs.

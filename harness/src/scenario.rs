@@ -8,7 +8,7 @@
 //! n_jobs = 2
 //! timeout = 100                       # ms; leave it out for a call without a timeout
 //! tasks = [
-//!     { kind = "sleep", ms = 300 },   # sleep | spin | fail | cooperative_sleep: `ms`
+//!     { kind = "sleep", ms = 300 },   # sleep | spin | fail | raise_timeout | cooperative_sleep: `ms`
 //!     { kind = "hang" },              # hang | cooperative_hang: no `ms`
 //! ]
 //!
@@ -203,6 +203,16 @@ fn check(case: &Case, text: &str, file: &Path) -> Result<(), ScenarioError> {
             ),
         ));
     }
+    if case.timeout.is_none() && case.has_endless_task() {
+        return Err(ScenarioError::at(
+            file,
+            text,
+            key_offset(text, "tasks"),
+            "a task hangs but the call has no timeout: nothing could ever end it (set a \
+             `timeout`, or make the task a `sleep`)"
+                .into(),
+        ));
+    }
     if case.n_jobs == 0 {
         return Err(ScenarioError::at(
             file,
@@ -279,6 +289,9 @@ pub fn to_toml(case: &Case) -> String {
     }
     if case.follow_up {
         out.push_str("follow_up = true\n");
+    }
+    if case.absolute {
+        out.push_str("absolute = true\n");
     }
     if !case.exercises.is_empty() {
         let ids: Vec<String> = case.exercises.iter().map(|p| string(p.id())).collect();
@@ -378,6 +391,7 @@ mod tests {
             },
             follow_up: false,
             exercises: Vec::new(),
+            absolute: false,
         };
         let text = to_toml(&case);
         assert_eq!(

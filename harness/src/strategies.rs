@@ -128,7 +128,8 @@ impl Workloads {
             0..=11 => TaskSpec::Sleep { ms },
             12..=13 => TaskSpec::Spin { ms },
             14..=15 => TaskSpec::CooperativeSleep { ms },
-            16..=17 => TaskSpec::Fail { ms },
+            16 => TaskSpec::Fail { ms },
+            17 => TaskSpec::RaiseTimeout { ms },
             18 => TaskSpec::Hang,
             _ => TaskSpec::CooperativeHang,
         });
@@ -166,6 +167,7 @@ impl Workloads {
                             consumer,
                             follow_up,
                             exercises: Vec::new(),
+                            absolute: false,
                         },
                     }
                 },
@@ -264,7 +266,9 @@ impl Flavour {
         let no_failures = matches!(self, Flavour::NoFailures | Flavour::Plain);
         let no_hangs = matches!(self, Flavour::NoHangs | Flavour::Plain);
         match spec {
-            TaskSpec::Fail { ms } if no_failures => TaskSpec::Sleep { ms },
+            TaskSpec::Fail { ms } | TaskSpec::RaiseTimeout { ms } if no_failures => {
+                TaskSpec::Sleep { ms }
+            }
             TaskSpec::Hang if no_hangs => TaskSpec::Sleep { ms: t * 3 },
             TaskSpec::CooperativeHang if no_hangs => TaskSpec::CooperativeSleep { ms: t * 3 },
             other => other,

@@ -16,7 +16,7 @@
 //! # impl MyPool { fn new(_: usize) -> MyPool { MyPool } }
 //! # impl Executor for MyPool {
 //! #     fn profile(&self) -> Profile {
-//! #         Profile { name: "my-pool".into(), modes: vec![Mode::List], contract: Contract::JOBLIB_DOCUMENTED }
+//! #         Profile { name: "my-pool".into(), modes: vec![Mode::List], contract: Contract::JOBLIB_DOCUMENTED, ..Profile::default() }
 //! #     }
 //! #     fn run(&self, _call: Call) -> Outcome { Outcome::List(Ok(Vec::new())) }
 //! # }
@@ -37,7 +37,7 @@
 //! # impl MyPool { fn new(_: usize) -> MyPool { MyPool } }
 //! # impl Executor for MyPool {
 //! #     fn profile(&self) -> Profile {
-//! #         Profile { name: "my-pool".into(), modes: vec![Mode::List], contract: Contract::JOBLIB_DOCUMENTED }
+//! #         Profile { name: "my-pool".into(), modes: vec![Mode::List], contract: Contract::JOBLIB_DOCUMENTED, ..Profile::default() }
 //! #     }
 //! #     fn run(&self, _call: Call) -> Outcome { Outcome::List(Ok(Vec::new())) }
 //! # }

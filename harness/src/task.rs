@@ -22,12 +22,31 @@ pub struct Output {
     pub task: usize,
 }
 
-/// A task's own failure (the `fail` task kind, or a stop request honoured).
+/// A task's own failure (the `fail` and `raise_timeout` task kinds, or a stop request
+/// honoured).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("task {task} failed: {message}")]
 pub struct TaskFailure {
     pub task: usize,
     pub message: String,
+    /// The task raised the language's own timeout error (`raise_timeout`): it is still the
+    /// task's failure, never the executor's timeout.
+    pub timeout: bool,
+}
+
+impl TaskFailure {
+    /// The message of a cooperative task that honoured its stop request: a cancellation the
+    /// executor asked for, not an error of the task's.
+    pub const STOPPED: &'static str = "stopped on request";
+
+    /// Task `task`'s failure, not a timeout error of its own.
+    pub fn new(task: usize, message: impl Into<String>) -> TaskFailure {
+        TaskFailure {
+            task,
+            message: message.into(),
+            timeout: false,
+        }
+    }
 }
 
 /// How an executor asks a running task to stop. Cooperative tasks poll it.
@@ -49,6 +68,9 @@ impl StopSignal for NeverStop {
         false
     }
 }
+
+/// The panic payload a `kill_worker` task unwinds its worker with.
+pub const WORKER_DEATH: &str = "the task killed its worker (a worker death the harness injects)";
 
 /// How often a cooperative task looks at its stop signal. It bounds how late a task can see a
 /// stop request; it is the task's cost, not the executor's.
@@ -206,7 +228,7 @@ impl Task {
                 spin(started, ms);
                 TaskEnd::Returned
             }
-            TaskSpec::Fail { ms } => {
+            TaskSpec::Fail { ms } | TaskSpec::RaiseTimeout { ms } => {
                 std::thread::sleep(ms);
                 TaskEnd::Failed
             }
@@ -214,14 +236,24 @@ impl Task {
                 self.gate.wait_until(None);
                 TaskEnd::Released
             }
-            TaskSpec::CooperativeSleep { ms } => self.cooperative(Some(started + ms), stop),
+            TaskSpec::CooperativeSleep { ms } => self.cooperative(started.checked_add(ms), stop),
             TaskSpec::CooperativeHang => self.cooperative(None, stop),
+            TaskSpec::KillWorker { ms } => {
+                std::thread::sleep(ms);
+                self.recorder.record(Event::TaskEnded {
+                    task,
+                    end: TaskEnd::Died,
+                });
+                // Unwind the worker's thread as a panic would, without the panic hook's
+                // message: the executor sees its worker die (and may catch it).
+                std::panic::resume_unwind(Box::new(WORKER_DEATH));
+            }
         };
         let end_at = self.recorder.record(Event::TaskEnded { task, end });
         if let (Some(ms), TaskEnd::Returned | TaskEnd::Failed) = (self.spec.duration(), end) {
             note_oversleep(&self.recorder, start, end_at, ms);
         }
-        outcome(task, end)
+        outcome(task, &self.spec, end)
     }
 
     /// The task's parts, for the async bodies (`crate::asynchronous`).
@@ -249,18 +281,26 @@ impl Task {
     }
 }
 
-/// What a task whose body ended as `end` returns.
-pub(crate) fn outcome(task: usize, end: TaskEnd) -> Result<Output, TaskFailure> {
+/// What task `task`, of kind `spec`, whose body ended as `end`, returns.
+pub(crate) fn outcome(task: usize, spec: &TaskSpec, end: TaskEnd) -> Result<Output, TaskFailure> {
     let message = match end {
         TaskEnd::Returned => return Ok(Output { task }),
+        TaskEnd::Failed if spec.raises_timeout() => {
+            return Err(TaskFailure {
+                task,
+                message: "timed out (the task's own timeout error, as its spec says)".into(),
+                timeout: true,
+            })
+        }
         TaskEnd::Failed => "failed as its spec says",
-        TaskEnd::Stopped => "stopped on request",
+        TaskEnd::Stopped => TaskFailure::STOPPED,
         TaskEnd::Released => "released by the harness at teardown",
+        // Only an adapter watching worker processes reports a kill; a body never does.
+        TaskEnd::Killed => "its worker was killed",
+        // Not reached: a worker death unwinds before the task ends.
+        TaskEnd::Died => WORKER_DEATH,
     };
-    Err(TaskFailure {
-        task,
-        message: message.into(),
-    })
+    Err(TaskFailure::new(task, message))
 }
 
 /// Keeps the CPU busy until `ms` after `started`.

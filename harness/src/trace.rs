@@ -72,6 +72,24 @@ pub enum TaskEnd {
     Stopped,
     /// A hung task released by the harness at teardown.
     Released,
+    /// A `kill_worker` task killed the worker running it (stamped just before it did).
+    Died,
+    /// The process running the task died while it ran (an executor that stops a task by
+    /// killing its worker): it ended, without completing, at the instant the death was seen.
+    Killed,
+}
+
+impl TaskEnd {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskEnd::Returned => "returned",
+            TaskEnd::Failed => "failed",
+            TaskEnd::Stopped => "stopped",
+            TaskEnd::Released => "released",
+            TaskEnd::Died => "died",
+            TaskEnd::Killed => "killed",
+        }
+    }
 }
 
 /// What the consumer received from one pull (or, in List mode, from the call).

@@ -3,9 +3,9 @@
 //! no defect switch; every defect lives here, at the machine's interface.
 
 use crate::Mutant;
-use overtime_harness::{Mode, TimeoutClock};
+use overtime_harness::{Mode, TaskFailure, TimeoutClock};
 use overtime_reference::core::{
-    AfterTask, Answer, Core, CoreConfig, Dispatch, Poll, Slot, TaskResult, Tick,
+    AfterTask, Answer, Core, CoreConfig, Dispatch, Failure, Poll, Slot, TaskResult, Tick,
 };
 use overtime_reference::machine::Machine;
 use std::collections::HashSet;
@@ -31,6 +31,16 @@ pub struct Defective {
     swallowed: HashSet<usize>,
     /// `dispatch-after-abort`: tasks the core never dispatched that the wrapper ran anyway.
     rogue: HashSet<usize>,
+    /// `restarts-on-result`: how far the latest completion pushed the task clock back.
+    restarted_by: Duration,
+    /// `wait-from-last-result`: when the last result was delivered, and when the consumer
+    /// asked for the one it now waits for.
+    last_delivery: Tick,
+    waiting_since: Option<Tick>,
+    /// `late-error-wins`: the last task failure reported after the call was aborted.
+    late_failure: Option<(usize, String)>,
+    /// `error-waits-for-the-rest`: the error answer held back while tasks still run.
+    withheld: Option<Answer>,
     own_generation: u64,
 }
 
@@ -47,6 +57,10 @@ impl Defective {
             }
             // Sizes its pool from n_jobs, plus one "for the consumer".
             Mutant::ExceedsNJobs => config.call.n_jobs += 1,
+            // `if timeout:` — a zero timeout is falsy.
+            Mutant::ZeroMeansNoTimeout if config.call.timeout == Some(Duration::ZERO) => {
+                config.call.timeout = None
+            }
             _ => {}
         }
         let n = config.call.n_tasks;
@@ -61,6 +75,11 @@ impl Defective {
             finished: vec![None; n],
             swallowed: HashSet::new(),
             rogue: HashSet::new(),
+            restarted_by: Duration::ZERO,
+            last_delivery: Tick::ZERO,
+            waiting_since: None,
+            late_failure: None,
+            withheld: None,
             own_generation: 0,
         }
     }
@@ -74,6 +93,11 @@ impl Defective {
             Mutant::WrongStartInstant => {
                 Tick(now.0.saturating_sub(self.first_poll.unwrap_or(now).0))
             }
+            Mutant::RestartsOnResult => Tick(
+                now.0
+                    .saturating_sub(Tick::from_duration(self.restarted_by).0),
+            ),
+            Mutant::WaitFromLastResult => now.plus(self.wait_head_start(now)),
             _ => now,
         }
     }
@@ -81,9 +105,22 @@ impl Defective {
     /// The instant the core is told about for a task event (a start or a finish).
     fn task_now(&mut self, now: Tick) -> Tick {
         match self.defect {
-            // The task events are exact; only the consumer's deadline check is coarse.
-            Mutant::PollsCoarsely => now,
+            // The task events are exact; only the deadline checks are wrong.
+            Mutant::PollsCoarsely | Mutant::RestartsOnResult | Mutant::WaitFromLastResult => now,
             _ => self.checking_now(now),
+        }
+    }
+
+    /// `wait-from-last-result`: how much earlier than the consumer's ask the defective wait
+    /// starts (from the previous delivery), while the consumer waits.
+    fn wait_head_start(&self, now: Tick) -> Duration {
+        // From the instant after the ask on: the core itself starts the wait at the ask, and
+        // every later check is moved forward by the pause before it.
+        match self.waiting_since {
+            Some(asked) if asked < now => asked
+                .as_duration()
+                .saturating_sub(self.last_delivery.as_duration()),
+            _ => Duration::ZERO,
         }
     }
 
@@ -106,6 +143,20 @@ impl Defective {
         fired
             .zip(self.finished[task])
             .is_some_and(|(fired, end)| end <= fired)
+    }
+}
+
+impl Defective {
+    /// `error-waits-for-the-rest`: `answer` once no task is running; until then it is held.
+    fn release_when_idle(&mut self, answer: Answer) -> Poll {
+        let running = (0..self.started.len())
+            .any(|i| self.started[i].is_some() && self.finished[i].is_none());
+        if running {
+            self.withheld = Some(answer);
+            Poll::Pending
+        } else {
+            Poll::Ready(answer)
+        }
     }
 }
 
@@ -158,6 +209,23 @@ impl Machine for Defective {
             return AfterTask::NextTask;
         }
         self.last_finish = self.last_finish.max(now);
+        if self.defect == Mutant::RestartsOnResult {
+            // Every completion restarts the clock of the tasks still running.
+            let oldest = (0..self.started.len())
+                .filter(|&i| self.finished[i].is_none())
+                .filter_map(|i| self.started[i])
+                .min();
+            if let Some(oldest) = oldest {
+                self.restarted_by = now.as_duration().saturating_sub(oldest.as_duration());
+            }
+        }
+        if let (Mutant::LateErrorWins, TaskResult::Failed { message }) = (self.defect, &result) {
+            // The error slot is one variable, and the last writer wins (a task that honoured
+            // the stop request is a cancellation, not an error: it is not written there).
+            if self.core.aborted_at().is_some() && message != TaskFailure::STOPPED {
+                self.late_failure = Some((index, message.clone()));
+            }
+        }
         let result = match (self.defect, result) {
             // The failure is caught, logged and forgotten: the task counts as done, its slot
             // is skipped.
@@ -184,10 +252,20 @@ impl Machine for Defective {
         if self.first_poll.is_none() {
             self.first_poll = Some(now);
         }
+        if self.waiting_since.is_none() && self.mode != Mode::List {
+            self.waiting_since = Some(now);
+        }
+        if let Some(answer) = self.withheld.take() {
+            return self.release_when_idle(answer);
+        }
         loop {
             let core_now = self.checking_now(now);
             let answer = match self.core.poll(core_now) {
-                Poll::Ready(answer) => answer,
+                Poll::Ready(answer) => {
+                    self.waiting_since = None;
+                    self.last_delivery = now;
+                    answer
+                }
                 Poll::Pending => return Poll::Pending,
             };
             match answer {
@@ -203,6 +281,15 @@ impl Machine for Defective {
                 Answer::List(mut slots) => {
                     slots.retain(|slot| !matches!(*slot, Slot::Item(t) if self.loses(t, now)));
                     return Poll::Ready(Answer::List(slots));
+                }
+                Answer::Failed(Failure::Timeout { .. }) if self.late_failure.is_some() => {
+                    let (task, message) = self.late_failure.take().unwrap_or_default();
+                    return Poll::Ready(Answer::Failed(Failure::TaskFailed { task, message }));
+                }
+                failed @ Answer::Failed(Failure::TaskFailed { .. })
+                    if self.defect == Mutant::ErrorWaitsForTheRest =>
+                {
+                    return self.release_when_idle(failed);
                 }
                 other => return Poll::Ready(other),
             }
@@ -229,6 +316,17 @@ impl Machine for Defective {
             Mutant::WrongStartInstant => Some(due.plus(Duration::from_nanos(
                 self.first_poll.unwrap_or(Tick::ZERO).0,
             ))),
+            Mutant::RestartsOnResult => Some(due.plus(self.restarted_by)),
+            Mutant::WaitFromLastResult => {
+                let head_start = self.waiting_since.map_or(Duration::ZERO, |asked| {
+                    asked
+                        .as_duration()
+                        .saturating_sub(self.last_delivery.as_duration())
+                });
+                Some(Tick(
+                    due.0.saturating_sub(Tick::from_duration(head_start).0),
+                ))
+            }
             _ => Some(due),
         }
     }
@@ -251,6 +349,7 @@ impl Machine for Defective {
 pub fn declared_clock(defect: Mutant) -> TimeoutClock {
     match defect {
         Mutant::WrongStartInstant => TimeoutClock::Overall,
+        Mutant::WaitFromLastResult => TimeoutClock::ResultWait,
         _ => TimeoutClock::TaskRuntime,
     }
 }

@@ -12,7 +12,9 @@ pub mod defective;
 pub mod naive;
 
 use defective::Defective;
-use overtime_harness::{Call, CallParams, Contract, Executor, Mode, OnTimeout, Outcome, Profile};
+use overtime_harness::{
+    Call, CallParams, Contract, ErrorOrder, Executor, Mode, OnTimeout, Outcome, Profile,
+};
 use overtime_reference::core::CoreConfig;
 use overtime_reference::simulated::SimExecutor;
 use overtime_reference::threaded::Job;
@@ -34,12 +36,18 @@ pub enum Mutant {
     DispatchAfterAbort,
     ExceedsNJobs,
     ErrorSwallowed,
+    LateErrorWins,
+    ErrorWaitsForTheRest,
     NaiveCollectThenCompare,
     NaiveBlockingRecv,
+    ZeroMeansNoTimeout,
+    RestartsOnResult,
+    WaitFromLastResult,
+    DropWaitsForIdleWorkers,
 }
 
 impl Mutant {
-    pub const ALL: [Mutant; 14] = [
+    pub const ALL: [Mutant; 20] = [
         Mutant::UnorderedNeverTimesOut,
         Mutant::ChecksAfterCompletion,
         Mutant::PollsCoarsely,
@@ -52,8 +60,14 @@ impl Mutant {
         Mutant::DispatchAfterAbort,
         Mutant::ExceedsNJobs,
         Mutant::ErrorSwallowed,
+        Mutant::LateErrorWins,
+        Mutant::ErrorWaitsForTheRest,
         Mutant::NaiveCollectThenCompare,
         Mutant::NaiveBlockingRecv,
+        Mutant::ZeroMeansNoTimeout,
+        Mutant::RestartsOnResult,
+        Mutant::WaitFromLastResult,
+        Mutant::DropWaitsForIdleWorkers,
     ];
 
     pub fn name(self) -> &'static str {
@@ -70,8 +84,14 @@ impl Mutant {
             Mutant::DispatchAfterAbort => "dispatch-after-abort",
             Mutant::ExceedsNJobs => "exceeds-n-jobs",
             Mutant::ErrorSwallowed => "error-swallowed",
+            Mutant::LateErrorWins => "late-error-wins",
+            Mutant::ErrorWaitsForTheRest => "error-waits-for-the-rest",
             Mutant::NaiveCollectThenCompare => "naive-collect-then-compare",
             Mutant::NaiveBlockingRecv => "naive-blocking-recv",
+            Mutant::ZeroMeansNoTimeout => "zero-means-no-timeout",
+            Mutant::RestartsOnResult => "restarts-on-result",
+            Mutant::WaitFromLastResult => "wait-from-last-result",
+            Mutant::DropWaitsForIdleWorkers => "drop-waits-for-idle-workers",
         }
     }
 
@@ -96,11 +116,32 @@ impl Mutant {
             Mutant::DispatchAfterAbort => "after an abort, tasks not yet started still start",
             Mutant::ExceedsNJobs => "the pool runs n_jobs + 1 tasks at once",
             Mutant::ErrorSwallowed => "in unordered mode a failing task's error is swallowed",
+            Mutant::LateErrorWins => {
+                "a task error that arrives after the call timed out replaces the timeout at the next pull"
+            }
+            Mutant::ErrorWaitsForTheRest => {
+                "declares errors at their turn in input order, but raises one only once no task is running"
+            }
             Mutant::NaiveCollectThenCompare => {
                 "naive: collect every result, then compare the elapsed time to the timeout"
             }
             Mutant::NaiveBlockingRecv => {
                 "naive: a worker pool whose consumer blocks in a plain receive and joins on drop"
+            }
+            Mutant::ZeroMeansNoTimeout => {
+                "a timeout of 0 is read as \"no timeout\" (a falsy zero), not as \"expire at once\""
+            }
+            Mutant::RestartsOnResult => {
+                "the task clock restarts whenever a task completes, so a hung task's timeout \
+                 starves while results keep arriving"
+            }
+            Mutant::WaitFromLastResult => {
+                "a result wait is timed from the previous result's delivery, not from the \
+                 consumer's ask"
+            }
+            Mutant::DropWaitsForIdleWorkers => {
+                "dropping the iteration joins every worker the pool was sized for, also those \
+                 never started (more workers than tasks)"
             }
         }
     }
@@ -117,16 +158,26 @@ impl Mutant {
                 clock: overtime_harness::TimeoutClock::Overall,
                 on_timeout: OnTimeout::Abort,
                 cancels_running: false,
+                ..Contract::default()
             },
             Mutant::LosesRacingResult => Contract {
                 clock: defective::declared_clock(self),
                 on_timeout: OnTimeout::PerTask,
                 cancels_running: true,
+                ..Contract::default()
+            },
+            Mutant::ErrorWaitsForTheRest => Contract {
+                clock: defective::declared_clock(self),
+                on_timeout: OnTimeout::Abort,
+                cancels_running: true,
+                error_order: ErrorOrder::InputOrder,
+                ..Contract::default()
             },
             _ => Contract {
                 clock: defective::declared_clock(self),
                 on_timeout: OnTimeout::Abort,
                 cancels_running: true,
+                ..Contract::default()
             },
         }
     }
@@ -139,6 +190,7 @@ impl Mutant {
                 | Mutant::DuplicatesResult
                 | Mutant::NaiveCollectThenCompare
                 | Mutant::NaiveBlockingRecv
+                | Mutant::DropWaitsForIdleWorkers
         )
     }
 }
@@ -190,6 +242,7 @@ impl Executor for MutantExecutor {
             name: format!("mutant:{}", self.mutant.name()),
             modes: Mode::ALL.to_vec(),
             contract: self.mutant.contract(),
+            ..Profile::default()
         }
     }
 
@@ -199,6 +252,7 @@ impl Executor for MutantExecutor {
             Mutant::NaiveCollectThenCompare => naive::collect_then_compare(call),
             Mutant::NaiveBlockingRecv => naive::blocking_recv(call),
             Mutant::DropBlocks => drop_blocks(config, call),
+            Mutant::DropWaitsForIdleWorkers => drop_waits_for_idle_workers(config, call),
             Mutant::DuplicatesResult => duplicate_first(run_jobs(
                 overtime_reference::core::Core::new(config),
                 jobs_of(call.tasks),
@@ -262,6 +316,59 @@ fn drop_blocks(config: CoreConfig, call: Call) -> Outcome {
     match run_jobs(overtime_reference::core::Core::new(config), jobs, call.mode) {
         Outcome::Stream(inner) => Outcome::Stream(Box::new(JoinOnDrop { inner, running })),
         list => list,
+    }
+}
+
+/// The reference core, with a stream that on drop joins every worker the pool was sized for:
+/// it waits until `n_jobs` workers have started a task, which never happens with more workers
+/// than tasks. Bounded at [`IDLE_JOIN_LIMIT`], as a join with a timeout would be.
+fn drop_waits_for_idle_workers(config: CoreConfig, call: Call) -> Outcome {
+    let n_jobs = config.call.n_jobs;
+    let started = Arc::new((Mutex::new(0usize), Condvar::new()));
+    let jobs: Vec<Job> = jobs_of(call.tasks)
+        .into_iter()
+        .map(|job| -> Job {
+            let started = Arc::clone(&started);
+            Box::new(move |stop| {
+                *started.0.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+                started.1.notify_all();
+                job(stop)
+            })
+        })
+        .collect();
+    match run_jobs(overtime_reference::core::Core::new(config), jobs, call.mode) {
+        Outcome::Stream(inner) => Outcome::Stream(Box::new(JoinWorkersOnDrop {
+            inner,
+            started,
+            n_jobs,
+        })),
+        list => list,
+    }
+}
+
+/// How long [`Mutant::DropWaitsForIdleWorkers`]'s drop waits for workers that never come.
+pub const IDLE_JOIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+struct JoinWorkersOnDrop {
+    inner: Box<dyn Iterator<Item = overtime_harness::SlotResult>>,
+    started: Arc<(Mutex<usize>, Condvar)>,
+    n_jobs: usize,
+}
+
+impl Iterator for JoinWorkersOnDrop {
+    type Item = overtime_harness::SlotResult;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.inner.next()
+    }
+}
+
+impl Drop for JoinWorkersOnDrop {
+    fn drop(&mut self) {
+        let (count, cv) = &*self.started;
+        let guard = count.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = cv
+            .wait_timeout_while(guard, IDLE_JOIN_LIMIT, |n| *n < self.n_jobs)
+            .unwrap_or_else(|e| e.into_inner());
     }
 }
 

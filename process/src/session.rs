@@ -11,7 +11,7 @@ use super::call::{CallState, Step};
 use super::group;
 use super::options::ProcessOptions;
 use super::wire::{self, ExecutorInfo, FromAdapter, ToAdapter, Unsupported, MAX_LINE};
-use overtime_harness::{CallParams, Consumer, Ms, Profile, Recorder, TaskSpec};
+use overtime_harness::{CallParams, Consumer, Mode, Ms, Profile, Recorder, TaskSpec};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
@@ -718,15 +718,13 @@ fn apply(
             modes,
             unsupported,
             contract,
+            per_mode,
         } => {
             if inner.hello.is_some() {
                 return Err("a second hello".into());
             }
             if protocol != wire::PROTOCOL_VERSION {
-                return Err(format!(
-                    "the adapter speaks protocol {protocol}; this overtime speaks protocol {}",
-                    wire::PROTOCOL_VERSION
-                ));
+                return Err(wire::version_mismatch(Some(u64::from(protocol))));
             }
             if modes.is_empty() {
                 return Err("the hello declares no mode".into());
@@ -737,11 +735,19 @@ fn apply(
                     u.mode
                 ));
             }
+            let declared = |m: &Mode| modes.contains(m) || unsupported.iter().any(|u| u.mode == *m);
+            if let Some(m) = per_mode.keys().find(|m| !declared(m)) {
+                return Err(format!(
+                    "the hello declares a contract for {m} mode in `per_mode`, but {m} is neither \
+                     among its `modes` nor `unsupported`"
+                ));
+            }
             inner.hello = Some(Hello {
                 profile: Profile {
                     name: executor.profile_name(),
                     modes,
                     contract,
+                    per_mode,
                 },
                 executor,
                 unsupported,

@@ -6,10 +6,30 @@
 use overtime_harness::serde_millis::opt_duration;
 use overtime_harness::{Answer, CallParams, Consumer, Contract, Mode, TaskEnd, TaskSpec};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// The protocol version this harness speaks (`"protocol"` in both hellos).
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
+
+/// What a version-1 adapter lacks, for the message that asks for an update.
+pub const CHANGES_SINCE_1: &str = "version 2 added the `raise_timeout` task kind, the `killed` \
+     task end, the contract's `error_order` and `deadline_anchor` and the hello's `per_mode` \
+     contracts (specs/protocol.md §9)";
+
+/// The message for an adapter hello in protocol `version` (none given: `None`).
+pub fn version_mismatch(version: Option<u64>) -> String {
+    let changes = if version == Some(1) {
+        format!("; {CHANGES_SINCE_1}")
+    } else {
+        String::new()
+    };
+    format!(
+        "the adapter speaks protocol {}; this overtime speaks protocol {PROTOCOL_VERSION}{changes}: \
+         update the adapter (specs/protocol.md)",
+        version.map_or("(none given)".to_string(), |v| v.to_string())
+    )
+}
 
 /// The longest line an adapter may send, without its newline. A call's events are short; a
 /// longer line is a runaway adapter, and reading it whole would cost unbounded memory.
@@ -102,6 +122,9 @@ pub enum FromAdapter {
         #[serde(default)]
         unsupported: Vec<Unsupported>,
         contract: Contract,
+        /// A contract of its own for a mode whose API keeps another promise.
+        #[serde(default)]
+        per_mode: BTreeMap<Mode, Contract>,
     },
     Clock {
         seq: u64,
@@ -205,11 +228,7 @@ pub fn parse(line: &str) -> Result<FromAdapter, String> {
                 if value.get("type").and_then(|t| t.as_str()) == Some("hello") {
                     let version = value.get("protocol").and_then(|p| p.as_u64());
                     if version != Some(u64::from(PROTOCOL_VERSION)) {
-                        return Err(format!(
-                            "the adapter speaks protocol {}; this overtime speaks protocol \
-                             {PROTOCOL_VERSION}: update the adapter (specs/protocol.md)",
-                            version.map_or("(none given)".to_string(), |v| v.to_string())
-                        ));
+                        return Err(version_mismatch(version));
                     }
                 }
                 return Err(format!(
@@ -250,8 +269,63 @@ mod tests {
 
     #[test]
     fn a_hello_in_another_version_names_both_versions() {
-        let e = parse(r#"{"type":"hello","protocol":2,"whatever":true}"#).unwrap_err();
-        assert!(e.contains("protocol 2") && e.contains("protocol 1"), "{e}");
+        let e = parse(r#"{"type":"hello","protocol":3,"whatever":true}"#).unwrap_err();
+        assert!(e.contains("protocol 3") && e.contains("protocol 2"), "{e}");
+        // A version-1 adapter is told what changed.
+        let e = parse(r#"{"type":"hello","protocol":1,"whatever":true}"#).unwrap_err();
+        assert!(
+            e.contains("protocol 1") && e.contains("raise_timeout"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_hello_may_declare_a_contract_per_mode_and_every_new_dimension() {
+        let m = parse(
+            r#"{"type":"hello","protocol":2,"executor":{"name":"x","version":"1"},"modes":["list","unordered"],
+               "contract":{"clock":"overall","on_timeout":"abort","error_order":"input_order"},
+               "per_mode":{"unordered":{"clock":"overall","on_timeout":"abort","deadline_anchor":"first_pull"}}}"#,
+        );
+        let Ok(FromAdapter::Hello {
+            contract, per_mode, ..
+        }) = m
+        else {
+            panic!("{m:?}");
+        };
+        assert_eq!(
+            contract.error_order,
+            overtime_harness::ErrorOrder::InputOrder
+        );
+        assert!(
+            !contract.cancels_running,
+            "cancels_running defaults to false"
+        );
+        assert_eq!(
+            per_mode.get(&Mode::Unordered).map(|c| c.deadline_anchor),
+            Some(overtime_harness::DeadlineAnchor::FirstPull)
+        );
+        // A misspelt dimension is an error, not a silent default.
+        let e = parse(
+            r#"{"type":"hello","protocol":2,"executor":{"name":"x","version":"1"},"modes":["list"],
+               "contract":{"clock":"overall","on_timeout":"abort","error_ordr":"input_order"}}"#,
+        )
+        .unwrap_err();
+        assert!(e.contains("error_ordr"), "{e}");
+    }
+
+    #[test]
+    fn a_killed_task_end_parses() {
+        let m = parse(r#"{"type":"task_ended","call":1,"at_ns":5,"task":0,"end":"killed"}"#);
+        assert!(
+            matches!(
+                m,
+                Ok(FromAdapter::TaskEnded {
+                    end: TaskEnd::Killed,
+                    ..
+                })
+            ),
+            "{m:?}"
+        );
     }
 
     #[test]

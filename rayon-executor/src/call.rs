@@ -166,9 +166,9 @@ impl Shared {
                 .as_ref()
                 .and_then(|r| lock(r).iter().min_by_key(|&&(t, due)| (due, t)).copied())
                 .map(|(task, due)| (due, Some(task))),
-            TimeoutClock::Overall => {
-                (self.unfinished.load(Ordering::Acquire) > 0).then(|| (self.made + timeout, None))
-            }
+            TimeoutClock::Overall => (self.unfinished.load(Ordering::Acquire) > 0)
+                .then(|| self.made.checked_add(timeout).map(|due| (due, None)))
+                .flatten(),
             TimeoutClock::ResultWait => None,
         }
     }
@@ -199,12 +199,14 @@ impl Shared {
         }
         let timed = self.timeout.is_some();
         let started = timed.then(Instant::now);
-        if let (Some(running), Some(started), Some(timeout)) =
-            (&self.running, started, self.timeout)
-        {
+        // A due time past what an `Instant` can hold is never reached: no timer for it.
+        let own_due = started
+            .zip(self.timeout)
+            .and_then(|(s, t)| s.checked_add(t));
+        if let (Some(running), Some(due)) = (&self.running, own_due) {
             let was_idle = {
                 let mut running = lock(running);
-                running.push((task, started + timeout));
+                running.push((task, due));
                 running.len() == 1
             };
             if was_idle {
@@ -214,18 +216,13 @@ impl Shared {
                 }
             }
         }
-        let result =
-            panic::catch_unwind(AssertUnwindSafe(|| job(&self.stop))).unwrap_or_else(|_| {
-                Err(TaskFailure {
-                    task,
-                    message: "the task panicked".into(),
-                })
-            });
+        let result = panic::catch_unwind(AssertUnwindSafe(|| job(&self.stop)))
+            .unwrap_or_else(|_| Err(TaskFailure::new(task, "the task panicked")));
         let ended = timed.then(Instant::now);
         if let (Some(started), Some(at), Some(timeout)) = (started, ended, self.timeout) {
             let due = match self.clock {
-                TimeoutClock::TaskRuntime => Some(started + timeout),
-                TimeoutClock::Overall => Some(self.made + timeout),
+                TimeoutClock::TaskRuntime => started.checked_add(timeout),
+                TimeoutClock::Overall => self.made.checked_add(timeout),
                 TimeoutClock::ResultWait => None,
             };
             if let Some(running) = &self.running {

@@ -126,7 +126,12 @@ impl RayonExecutor {
 
     /// The executor for `contract`, if it is one this executor keeps (any clock, `abort`).
     pub fn for_contract(contract: Contract) -> Option<RayonExecutor> {
-        (contract.on_timeout == OnTimeout::Abort).then(|| RayonExecutor::new(contract.clock))
+        let kept = RayonExecutor::new(contract.clock);
+        let keeps = |c: Contract| Contract {
+            cancels_running: true,
+            ..c
+        };
+        (keeps(contract) == kept.contract()).then_some(kept)
     }
 
     /// One executor per clock, in [`TimeoutClock::ALL`] order.
@@ -158,6 +163,7 @@ impl RayonExecutor {
             clock: self.clock,
             on_timeout: OnTimeout::Abort,
             cancels_running: true,
+            ..Contract::default()
         }
     }
 
@@ -231,6 +237,7 @@ impl Executor for RayonExecutor {
             name: self.name.clone(),
             modes: Mode::ALL.to_vec(),
             contract: self.contract(),
+            ..Profile::default()
         }
     }
 
@@ -276,6 +283,7 @@ mod tests {
                 clock,
                 on_timeout: OnTimeout::Abort,
                 cancels_running: true,
+                ..Contract::default()
             };
             let executor = RayonExecutor::for_contract(abort).expect("abort is kept");
             assert_eq!(executor.profile().contract, abort);
@@ -284,6 +292,11 @@ mod tests {
                 ..abort
             };
             assert_eq!(RayonExecutor::for_contract(per_task), None);
+            let input_order = Contract {
+                error_order: overtime_harness::ErrorOrder::InputOrder,
+                ..abort
+            };
+            assert_eq!(RayonExecutor::for_contract(input_order), None);
         }
         assert_eq!(RayonExecutor::default().profile().name, "rayon");
         assert_eq!(
@@ -343,10 +356,7 @@ mod tests {
                         std::thread::sleep(Duration::from_millis(1));
                     }
                     let _ = stopped_tx.send(task);
-                    Err(TaskFailure {
-                        task,
-                        message: "stopped".into(),
-                    })
+                    Err(TaskFailure::new(task, "stopped"))
                 })
             })
             .collect();

@@ -69,7 +69,8 @@ fn wait_list(
     let mut completions: HashMap<usize, Instant> = HashMap::new();
     loop {
         while let Some(at) = completions.remove(&awaited) {
-            if result_wait.is_some_and(|t| at > wait_began + t) {
+            let due = result_wait.and_then(|t| wait_began.checked_add(t));
+            if due.is_some_and(|due| at > due) {
                 // Seen late: the slot completed after its wait's due time.
                 shared.end(End::Timeout {
                     task: Some(awaited),
@@ -81,7 +82,7 @@ fn wait_list(
         }
         let own = result_wait
             .filter(|_| awaited < n_tasks)
-            .map(|t| wait_began + t);
+            .and_then(|t| wait_began.checked_add(t));
         let due = shared.next_due().map(|(due, _)| due);
         match wait(results, earliest(own, due)) {
             Waited::Message(Message::Completed { task, at }) => {

@@ -101,7 +101,7 @@ impl Stream {
             .shared
             .timeout
             .filter(|_| self.shared.clock == TimeoutClock::ResultWait)
-            .map(|t| asked + t);
+            .and_then(|t| asked.checked_add(t));
         loop {
             if self.ordered {
                 if let Some(output) = self.early.remove(&self.turn) {

@@ -25,7 +25,8 @@
 //!   a task marked timed out counts until its marker is delivered). List has no window.
 //! - **Clocks** (`T` = the timeout; without one there are no timers at all):
 //!   `TaskRuntime` — task `i` started at `s_i` is due at `s_i + T`;
-//!   `Overall` — every unfinished task is due at tick `T`;
+//!   `Overall` — every unfinished task is due at tick `T`, or (deadline anchor `FirstPull`, lazy
+//!   modes) at the consumer's first poll + `T`;
 //!   `ResultWait` — each wait of the consumer for its next result is due at its start + `T`.
 //!   A lazy consumer's wait starts at its first `Pending` poll for an item and lasts until
 //!   something is delivered; in List mode the core is an eager consumer in input order whose
@@ -35,6 +36,13 @@
 //!   results finishing afterwards are discarded. Ordered still delivers the slots finished
 //!   before the abort up to the first one that was not; Unordered delivers every result
 //!   finished before it; then the error.
+//! - **Error order**: under `FailFast` a failure aborts at once. Under `InputOrder` (List and
+//!   Ordered; Unordered is fail-fast, a task's turn being its completion) a failed task's slot
+//!   holds its failure until the consumer reaches it — the List's eager consumer once every
+//!   slot before it resolved, an Ordered pull for that slot — and the call aborts then; until
+//!   that turn, tasks keep being dispatched and timers keep running, so a timeout due first
+//!   aborts first. (`AtEnd` is not kept: [`CoreConfig::new`]'s caller declares `InputOrder`
+//!   instead, see `ReferenceExecutor::new`.)
 //! - **PerTask**: a due task's slot yields a timed-out marker; if it was running it is asked
 //!   to stop and abandoned (it no longer counts towards `n_jobs`, so a replacement worker is
 //!   requested while tasks remain to start; its late result is discarded). `Overall` marks
@@ -66,7 +74,9 @@
 //!   after another and report at once ([`Core::batch_finished`]): one input per run instead of
 //!   two per task. Every other call dispatches one task at a time.
 
-use overtime_harness::{CallParams, Contract, Mode, OnTimeout, TimeoutClock};
+use overtime_harness::{
+    CallParams, Contract, DeadlineAnchor, ErrorOrder, Mode, OnTimeout, TimeoutClock,
+};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 use std::time::Duration;
@@ -229,6 +239,8 @@ enum Held {
     Delivered,
     /// Nothing, ever: the task failed, or finished after the abort or the drop.
     Void,
+    /// `InputOrder`: the task failed; its slot holds the failure until the consumer reaches it.
+    Failed,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -400,6 +412,11 @@ pub struct Core {
     cursor: usize,
     /// ResultWait: when the current wait of the consumer began.
     wait_start: Option<Tick>,
+    /// Overall: where its clock starts — tick 0, or (deadline anchor `FirstPull`, lazy modes)
+    /// the consumer's first poll, unknown until then.
+    overall_from: Option<Tick>,
+    /// `InputOrder`: the failure of each task whose slot holds one, until its turn.
+    held_failures: BTreeMap<usize, String>,
     aborted: Option<(Tick, Failure)>,
     dropped: bool,
     /// A terminal answer was given.
@@ -437,6 +454,10 @@ impl Core {
             cursor: 0,
             // The List mode's internal consumer starts waiting for slot 0 at the call.
             wait_start: (config.call.mode == Mode::List).then_some(Tick::ZERO),
+            overall_from: (config.contract.deadline_anchor == DeadlineAnchor::Call
+                || config.call.mode == Mode::List)
+                .then_some(Tick::ZERO),
+            held_failures: BTreeMap::new(),
             aborted: None,
             dropped: false,
             terminated: false,
@@ -518,7 +539,7 @@ impl Core {
             return dispatch;
         };
         let left = self.config.call.n_tasks - first;
-        let len = (left / (2 * self.config.call.n_jobs)).clamp(1, left);
+        let len = (left / self.config.call.n_jobs.saturating_mul(2)).clamp(1, left);
         if len == 1 {
             return dispatch;
         }
@@ -622,6 +643,15 @@ impl Core {
                     .set(index, TaskState::ended(Held::Open, Tick::ZERO));
                 self.make_ready(index, Slot::Item(index), now);
             }
+            TaskResult::Failed { message } if self.fails_at_its_turn() => {
+                self.table.set(index, TaskState::ended(Held::Failed, now));
+                self.held_failures.insert(index, message);
+                match self.config.call.mode {
+                    Mode::List => self.advance_list(),
+                    _ if index == self.cursor => self.bump_answer(),
+                    _ => {}
+                }
+            }
             TaskResult::Failed { message } => {
                 self.table.set(index, void);
                 self.abort(
@@ -635,11 +665,37 @@ impl Core {
         }
     }
 
+    /// Whether a failure waits for its slot's turn in input order (`InputOrder`, List and
+    /// Ordered) instead of aborting at once.
+    fn fails_at_its_turn(&self) -> bool {
+        self.config.contract.error_order != ErrorOrder::FailFast
+            && self.config.call.mode != Mode::Unordered
+    }
+
+    /// Aborts the call with the failure held in slot `index`, whose turn came at `at`.
+    fn raise_held_failure(&mut self, index: usize, at: Tick) {
+        let message = self.held_failures.remove(&index).unwrap_or_default();
+        self.table
+            .set(index, TaskState::ended(Held::Void, Tick::ZERO));
+        self.abort(
+            Failure::TaskFailed {
+                task: index,
+                message,
+            },
+            at,
+        );
+    }
+
     /// The consumer asks for its next answer at `now` (timers due by `now` fire first). In the
     /// lazy modes a `Pending` poll starts the consumer's wait (the `ResultWait` clock), kept
     /// until something is delivered. In List mode the answer is the whole list or the error.
     /// After a terminal answer, or after a drop, every poll answers [`Answer::End`].
     pub fn poll(&mut self, now: Tick) -> Poll {
+        if self.overall_from.is_none() {
+            // Deadline anchor `FirstPull`: the overall clock starts at this first poll.
+            self.overall_from = Some(self.now.max(now));
+            self.bump();
+        }
         let now = self.advance(now, Ties::Fire);
         if self.terminated || self.dropped {
             return Poll::Ready(Answer::End);
@@ -776,7 +832,8 @@ impl Core {
                 .first()
                 .map(|&(started, i)| (started.plus(timeout), Timer::TaskRuntime(i))),
             TimeoutClock::Overall => {
-                (self.unresolved > 0).then(|| (Tick::ZERO.plus(timeout), Timer::Overall))
+                let from = self.overall_from.filter(|_| self.unresolved > 0)?;
+                Some((from.plus(timeout), Timer::Overall))
             }
             TimeoutClock::ResultWait => {
                 let start = self.wait_start?;
@@ -913,7 +970,14 @@ impl Core {
     /// previous wait started, if later).
     fn advance_list(&mut self) {
         while self.cursor < self.n_tasks() {
-            let Some((_, at)) = self.task(self.cursor).ready(self.cursor) else {
+            let task = self.task(self.cursor);
+            if task.held == Held::Failed {
+                // The failure's turn: every slot before it resolved.
+                let turn = self.wait_start.unwrap_or(Tick::ZERO).max(task.tick);
+                self.raise_held_failure(self.cursor, turn);
+                return;
+            }
+            let Some((_, at)) = task.ready(self.cursor) else {
                 break;
             };
             self.wait_start = Some(self.wait_start.map_or(at, |w| w.max(at)));
@@ -983,6 +1047,10 @@ impl Core {
         if let Some((slot, _)) = self.task(self.cursor).ready(self.cursor) {
             self.cursor += 1;
             return self.deliver(slot);
+        }
+        if self.failure().is_none() && self.task(self.cursor).held == Held::Failed {
+            // The pull for a failed slot: its failure's turn.
+            self.raise_held_failure(self.cursor, now);
         }
         if let Some(failure) = self.failure() {
             return self.terminate(Answer::Failed(failure));

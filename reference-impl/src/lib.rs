@@ -1,8 +1,9 @@
 //! # overtime-reference
 //!
 //! overtime's reference executor: every return mode, every timeout clock, both on-timeout
-//! behaviours, with the semantics the harness judges — it is the executor the spec is checked
-//! against.
+//! behaviours, errors fail-fast or at their turn in input order, the overall clock anchored at
+//! the call or at the first pull, with the semantics the harness judges — it is the executor
+//! the spec is checked against.
 //!
 //! ```
 //! use overtime_harness::{Contract, Executor, OnTimeout, TimeoutClock};
@@ -16,7 +17,7 @@
 //! let per_task = ReferenceExecutor::new(Contract {
 //!     clock: TimeoutClock::ResultWait,
 //!     on_timeout: OnTimeout::PerTask,
-//!     cancels_running: true,
+//!     ..Contract::default()
 //! });
 //! assert_eq!(per_task.profile().name, "reference/result_wait/per_task");
 //!
@@ -56,7 +57,8 @@ use crate::core::{Core, CoreConfig};
 use crate::machine::Machine;
 use crate::threaded::{Job, ThreadedCall};
 use overtime_harness::{
-    Call, Contract, Executor, Mode, OnTimeout, Outcome, Profile, Task, TimeoutClock,
+    Call, Contract, DeadlineAnchor, ErrorOrder, Executor, Mode, OnTimeout, Outcome, Profile, Task,
+    TimeoutClock,
 };
 
 /// The reference executor, for one contract. Each call runs on its own threads
@@ -74,15 +76,22 @@ impl ReferenceExecutor {
         clock: TimeoutClock::TaskRuntime,
         on_timeout: OnTimeout::Abort,
         cancels_running: true,
+        ..Contract::JOBLIB_DOCUMENTED
     };
 
-    /// The executor keeping `contract`'s clock and on-timeout behaviour, named `reference` for
-    /// [`Self::DEFAULT_CONTRACT`] and `reference/<clock>/<on_timeout>` otherwise. It always
-    /// asks running tasks to stop, so it declares `cancels_running: true` whatever `contract`
-    /// says.
+    /// The executor keeping `contract`'s clock, on-timeout behaviour, error order and deadline
+    /// anchor, named `reference` for [`Self::DEFAULT_CONTRACT`] and `reference/<contract>`
+    /// otherwise (`reference/overall/abort/input_order`). It always asks running tasks to stop,
+    /// so it declares `cancels_running: true` whatever `contract` says; it does not keep the
+    /// `at_end` error order and declares `input_order` instead (its errors come at their turn).
     pub fn new(contract: Contract) -> ReferenceExecutor {
+        let error_order = match contract.error_order {
+            ErrorOrder::AtEnd => ErrorOrder::InputOrder,
+            order => order,
+        };
         let contract = Contract {
             cancels_running: true,
+            error_order,
             ..contract
         };
         let name = if contract == Self::DEFAULT_CONTRACT {
@@ -120,6 +129,34 @@ impl ReferenceExecutor {
             .map(ReferenceExecutor::new)
             .collect()
     }
+
+    /// The contracts of [`Self::all`] with a dimension other than the clock and the
+    /// on-timeout behaviour away from its default: every one with errors at their turn in
+    /// input order, and the overall clock anchored at the first pull under both behaviours.
+    pub fn other_dimensions() -> Vec<ReferenceExecutor> {
+        let input_order = Self::all_contracts().into_iter().map(|c| Contract {
+            error_order: ErrorOrder::InputOrder,
+            ..c
+        });
+        let first_pull = OnTimeout::ALL.into_iter().map(|on_timeout| Contract {
+            clock: TimeoutClock::Overall,
+            on_timeout,
+            deadline_anchor: DeadlineAnchor::FirstPull,
+            ..Self::DEFAULT_CONTRACT
+        });
+        input_order
+            .chain(first_pull)
+            .map(ReferenceExecutor::new)
+            .collect()
+    }
+
+    /// [`Self::all`] and [`Self::other_dimensions`]: every contract the reference keeps that
+    /// the tests run.
+    pub fn every_dimension() -> Vec<ReferenceExecutor> {
+        let mut all = Self::all();
+        all.extend(Self::other_dimensions());
+        all
+    }
 }
 
 impl Default for ReferenceExecutor {
@@ -134,6 +171,7 @@ impl Executor for ReferenceExecutor {
             name: self.name.clone(),
             modes: Mode::ALL.to_vec(),
             contract: self.contract,
+            ..Profile::default()
         }
     }
 

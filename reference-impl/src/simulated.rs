@@ -18,7 +18,8 @@
 //! What is simulated, and how (spec §1 for the events; the core's module doc for the tie rules):
 //!
 //! - **Tasks** run for their spec's duration from the instant a worker is dispatched to them:
-//!   `sleep`, `spin`, `fail` and `cooperative_sleep` end after `ms`; `hang` never ends (the
+//!   `sleep`, `spin`, `fail` and `cooperative_sleep` end after `ms`, `kill_worker` dies then
+//!   (reported to the machine as the task's failure, as the threaded driver catches it); `hang` never ends (the
 //!   harness releases it at teardown, after the trace is sealed); a cooperative task ends
 //!   `stopped` at the very instant the machine asks it to stop.
 //! - **Workers** are the machine's: its spawn requests start them (the initial pool, then a
@@ -97,7 +98,7 @@ pub fn run_case<E: SimExecutor + ?Sized>(executor: &E, case: &Case, mode: Mode) 
 /// Simulates `case` in `mode` (and its follow-up call, if it asks for one) and returns the
 /// trace, stamped in virtual nanoseconds from the call.
 pub fn simulate<E: SimExecutor + ?Sized>(executor: &E, case: &Case, mode: Mode) -> Trace {
-    let contract = executor.simulated_profile().contract;
+    let contract = executor.simulated_profile().contract_for(mode);
     let mut trace = simulate_call(executor, case, mode, contract);
     if let Some(follow) = case.follow_up_case() {
         trace.follow_up = Some(Box::new(simulate_call(executor, &follow, mode, contract)));
@@ -262,7 +263,10 @@ impl<'a, M: Machine> Sim<'a, M> {
             }
             progress |= self.poll_consumer();
             progress |= self.act_on_requests();
-            if !progress {
+            // A wait the consumer began this round may already be due (a timeout of 0): fire
+            // it at this instant, as the threaded driver would, before time moves on.
+            let due_now = self.machine.next_deadline().is_some_and(|d| d <= self.now);
+            if !progress && !due_now {
                 return true;
             }
         }
@@ -280,10 +284,10 @@ impl<'a, M: Machine> Sim<'a, M> {
             if self.tasks[task] != Run::Running {
                 continue;
             }
-            let end = if self.specs[task].fails() {
-                TaskEnd::Failed
-            } else {
-                TaskEnd::Returned
+            let end = match self.specs[task] {
+                TaskSpec::Fail { .. } => TaskEnd::Failed,
+                TaskSpec::KillWorker { .. } => TaskEnd::Died,
+                _ => TaskEnd::Returned,
             };
             self.end_task(task, end);
             progress = true;
@@ -322,8 +326,12 @@ impl<'a, M: Machine> Sim<'a, M> {
             TaskEnd::Failed => TaskResult::Failed {
                 message: "failed as its spec says".into(),
             },
-            TaskEnd::Stopped | TaskEnd::Released => TaskResult::Failed {
-                message: "stopped on request".into(),
+            TaskEnd::Stopped | TaskEnd::Released | TaskEnd::Killed => TaskResult::Failed {
+                message: overtime_harness::TaskFailure::STOPPED.into(),
+            },
+            // The threaded driver catches the worker's unwinding as the task's failure.
+            TaskEnd::Died => TaskResult::Failed {
+                message: "the task panicked".into(),
             },
         };
         if self.machine.task_finished(task, result, self.now) == AfterTask::NextTask {
@@ -362,7 +370,9 @@ impl<'a, M: Machine> Sim<'a, M> {
                 TaskSpec::Sleep { ms }
                 | TaskSpec::Spin { ms }
                 | TaskSpec::Fail { ms }
-                | TaskSpec::CooperativeSleep { ms } => Some(self.now.plus(ms)),
+                | TaskSpec::RaiseTimeout { ms }
+                | TaskSpec::CooperativeSleep { ms }
+                | TaskSpec::KillWorker { ms } => Some(self.now.plus(ms)),
                 TaskSpec::Hang | TaskSpec::CooperativeHang => None,
             },
             _ => {

@@ -524,10 +524,7 @@ fn run_jobs(jobs: Vec<Option<Job>>, first: usize, stop: &StopFlag) -> Ran {
 
 /// Runs one task body. A panic in the body is the task's failure.
 fn run_job(job: Option<Job>, task: usize, stop: &StopFlag) -> Result<Output, TaskFailure> {
-    let failure = |message: &str| TaskFailure {
-        task,
-        message: message.into(),
-    };
+    let failure = |message: &str| TaskFailure::new(task, message);
     let Some(job) = job else {
         return Err(failure("the executor lost this task's body"));
     };

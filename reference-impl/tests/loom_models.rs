@@ -401,6 +401,7 @@ fn start_call(
         clock,
         on_timeout,
         cancels_running: true,
+        ..Contract::default()
     };
     let config = CoreConfig::new(
         CallParams {
@@ -517,10 +518,7 @@ impl Probe {
                     stop_requested,
                 },
             );
-            let failure = |message: &str| TaskFailure {
-                task,
-                message: message.into(),
-            };
+            let failure = |message: &str| TaskFailure::new(task, message);
             match body {
                 Body::Returns => Ok(Output { task }),
                 Body::Fails => Err(failure("boom")),

@@ -114,6 +114,7 @@ fn contract(clock: TimeoutClock, on_timeout: OnTimeout) -> Contract {
         clock,
         on_timeout,
         cancels_running: true,
+        ..Contract::default()
     }
 }
 

@@ -95,6 +95,8 @@ pub fn render_verdicts(run: &CaseRun) -> String {
 pub fn must_be_exercised(property: Property, mode: Mode, on_timeout: OnTimeout) -> bool {
     match property {
         Property::PartialResults => mode == Mode::Unordered && on_timeout == OnTimeout::Abort,
+        // Under PerTask a timeout is a marker: it never competes with an error.
+        Property::TimeoutPrecedence => on_timeout == OnTimeout::Abort,
         Property::CompletionOrder => mode == Mode::Unordered,
         // A List call hands everything back at once: there is no iteration to drop.
         Property::DropReturns => mode != Mode::List,
@@ -110,7 +112,7 @@ pub fn assert_conforms(executor: Arc<dyn CaseExecutor>, mode: Mode) {
         ..SuiteOptions::default()
     };
     let result = run_suite(&executor, &options, |_| {});
-    let on_timeout = result.profile.contract.on_timeout;
+    let on_timeout = result.profile.contract_for(mode).on_timeout;
     let mut problems = Vec::new();
     for property in Property::ALL {
         let Some(r) = result.result(mode, property) else {

@@ -15,7 +15,9 @@
 //! like every blocking body, ignores cancellation: its thread spins on and stamps its real end.
 
 use crate::call::TaskSpec;
-use crate::task::{note_oversleep, outcome, spin, Gate, Output, StopSignal, Task, TaskFailure};
+use crate::task::{
+    note_oversleep, outcome, spin, Gate, Output, StopSignal, Task, TaskFailure, WORKER_DEATH,
+};
 use crate::trace::{Event, Recorder, TaskEnd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -157,11 +159,11 @@ impl AsyncTask {
                 note_oversleep(&recorder, began, end, ms);
             });
             return match spin.await {
-                Ok(()) => outcome(task, TaskEnd::Returned),
-                Err(e) => Err(TaskFailure {
+                Ok(()) => outcome(task, &self.spec, TaskEnd::Returned),
+                Err(e) => Err(TaskFailure::new(
                     task,
-                    message: format!("the blocking body did not end: {e}"),
-                }),
+                    format!("the blocking body did not end: {e}"),
+                )),
             };
         }
         let guard = EndOnDrop {
@@ -174,9 +176,17 @@ impl AsyncTask {
                 tokio::time::sleep(ms).await;
                 TaskEnd::Returned
             }
-            TaskSpec::Fail { ms } => {
+            TaskSpec::Fail { ms } | TaskSpec::RaiseTimeout { ms } => {
                 tokio::time::sleep(ms).await;
                 TaskEnd::Failed
+            }
+            TaskSpec::KillWorker { ms } => {
+                tokio::time::sleep(ms).await;
+                guard.end(TaskEnd::Died);
+                // The future's worker is whatever polls it: unwind it as a panic would,
+                // without the panic hook's message (a spawned task ends with a panic
+                // JoinError; a stream polled inline passes the unwinding to its caller).
+                std::panic::resume_unwind(Box::new(WORKER_DEATH));
             }
             TaskSpec::Hang => {
                 self.gate.opened().await;
@@ -198,7 +208,7 @@ impl AsyncTask {
             TaskSpec::Spin { .. } => unreachable!("handled above"),
         };
         guard.end(end);
-        outcome(task, end)
+        outcome(task, &self.spec, end)
     }
 
     /// The threaded body (`std::thread::sleep`, a spin, a blocking wait on the gate) on the

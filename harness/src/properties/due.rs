@@ -6,7 +6,7 @@
 //! disagree about where a due time is.
 
 use super::timeline::Timeline;
-use crate::model::{Mode, OnTimeout, TimeoutClock};
+use crate::model::{DeadlineAnchor, Mode, OnTimeout, TimeoutClock};
 use crate::trace::{Ms, Stamp};
 use std::time::Duration;
 
@@ -33,11 +33,15 @@ pub(crate) struct Obligation {
 impl Obligation {
     /// Whether a timed-out marker for `task` delivered by pull `k` answers this obligation.
     pub fn applies_to_task(&self, task: usize, k: usize) -> bool {
-        let target = match &self.target {
+        self.targets(task) && self.pull.is_none_or(|p| p == k)
+    }
+
+    /// Whether the timeout is owed to `task` (alone, or as one of several).
+    pub fn targets(&self, task: usize) -> bool {
+        match &self.target {
             Target::Task(t) => *t == task,
             Target::AnyOf(ts) => ts.contains(&task),
-        };
-        target && self.pull.is_none_or(|p| p == k)
+        }
     }
 
     pub fn first_task(&self) -> usize {
@@ -53,8 +57,8 @@ impl Obligation {
 enum Anchor {
     /// TaskRuntime: the task's start.
     TaskStart(Stamp),
-    /// Overall: the call.
-    Call(Stamp),
+    /// Overall: the call, or the first pull (the declared deadline anchor).
+    Overall { from: Stamp, what: &'static str },
     /// ResultWait, List: the instant the list's wait for this slot began.
     ListWait(Stamp),
     /// ResultWait, lazy modes: the instant pull `k` was asked.
@@ -68,6 +72,16 @@ pub(crate) struct Deadline {
     /// The tasks whose completion by `due` this deadline decides.
     pub owners: Vec<usize>,
     anchor: Anchor,
+}
+
+/// Where the `Overall` clock starts under the declared deadline anchor, and what that instant
+/// is called: the call, or the consumer's first pull (in List mode, the call); `None` when the
+/// anchor is the first pull and the consumer never pulled.
+pub(crate) fn overall_start(t: &Timeline) -> Option<(Stamp, &'static str)> {
+    match t.contract.deadline_anchor {
+        DeadlineAnchor::Call => Some((t.call_at, "the call")),
+        DeadlineAnchor::FirstPull => t.pulls.first().map(|p| (p.asked, "the first pull")),
+    }
 }
 
 /// Every deadline of the trace's contract (spec §2.1), whether or not it was met.
@@ -84,11 +98,14 @@ pub(crate) fn deadlines(t: &Timeline, timeout: Duration) -> Vec<Deadline> {
                 })
             })
             .collect(),
-        (TimeoutClock::Overall, _) => vec![Deadline {
-            due: t.call_at.plus(timeout),
-            owners: (0..n).collect(),
-            anchor: Anchor::Call(t.call_at),
-        }],
+        (TimeoutClock::Overall, _) => overall_start(t)
+            .map(|(from, what)| Deadline {
+                due: from.plus(timeout),
+                owners: (0..n).collect(),
+                anchor: Anchor::Overall { from, what },
+            })
+            .into_iter()
+            .collect(),
         (TimeoutClock::ResultWait, Mode::List) => {
             // The call waits for each slot in input order; the wait for slot k+1 begins when
             // slot k became available (or when its own wait was due, under PerTask).
@@ -186,9 +203,9 @@ pub(crate) fn obligations(t: &Timeline, timeout: Duration) -> Vec<Obligation> {
                             ),
                             None,
                         ),
-                        Anchor::Call(call) => (
+                        Anchor::Overall { from, what } => (
                             format!(
-                                "overall timeout {} from the call at {call}, due {due}; task {task} {completion}",
+                                "overall timeout {} from {what} at {from}, due {due}; task {task} {completion}",
                                 Ms(timeout)
                             ),
                             None,

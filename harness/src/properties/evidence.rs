@@ -1,6 +1,7 @@
 //! The evidence's shared wording: how an answer, a task's story, a late or hung pull and a list
 //! of tasks are said, so that every property says them the same way.
 
+use super::due::overall_start;
 use super::facts::Facts;
 use super::timeline::{Pull, Timeline};
 use crate::model::TimeoutClock;
@@ -36,14 +37,30 @@ pub(crate) fn task_story(t: &Timeline, task: usize) -> String {
         Some((at, end)) => format!(
             "task {task} started at {start} and ended ({}) at {at}",
             match end {
-                TaskEnd::Returned => "returned",
-                TaskEnd::Failed => "failed",
-                TaskEnd::Stopped => "stopped",
                 TaskEnd::Released => "released at teardown",
+                TaskEnd::Died => "died: its body killed its worker",
+                TaskEnd::Killed => "killed: its worker was killed",
+                end => end.as_str(),
             }
         ),
         None => format!("task {task} started at {start} and never ended"),
     }
+}
+
+/// When the consumer got a timeout at `at` and a `raise_timeout` task had failed by then, the
+/// clause that says the timeout error was the task's own: "; task 1 raised the language's own
+/// timeout error at 30 ms, which is task 1's failure, not the executor's timeout". Empty
+/// otherwise.
+pub(crate) fn own_timeout_errors(t: &Timeline, at: Stamp) -> String {
+    (0..t.call.n_tasks)
+        .filter(|&k| t.tasks[k].raises_timeout())
+        .filter_map(|k| match t.ends[k] {
+            Some((e, TaskEnd::Failed)) if e <= at => Some(format!(
+                "; task {k} raised the language's own timeout error at {e} (a raise_timeout task), which is task {k}'s failure, not the executor's timeout"
+            )),
+            _ => None,
+        })
+        .collect()
 }
 
 /// How a pull that was still waiting at the end of the trace is described.
@@ -94,11 +111,17 @@ pub(crate) fn why_nothing_due(t: &Timeline) -> String {
             Ms(timeout),
             Ms(timeout)
         ),
-        TimeoutClock::Overall => format!(
-            "overall timeout {}: every task completed by {}",
-            Ms(timeout),
-            t.call_at.plus(timeout)
-        ),
+        TimeoutClock::Overall => match overall_start(t) {
+            Some((from, what)) => format!(
+                "overall timeout {} from {what} at {from}: every task completed by {}",
+                Ms(timeout),
+                from.plus(timeout)
+            ),
+            None => format!(
+                "overall timeout {} from the first pull: the consumer never pulled",
+                Ms(timeout)
+            ),
+        },
         TimeoutClock::ResultWait => format!(
             "result_wait timeout {}: no wait for a result lasted that long",
             Ms(timeout)

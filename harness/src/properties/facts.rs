@@ -1,11 +1,12 @@
 //! Everything the rules read about one trace, computed once (spec §2): the [`Timeline`] of its
-//! events, every obligation of its contract, the first failure, the liveness cut and the
-//! obligations it leaves, when each timed-out task was abandoned, and when the call was
-//! aborted.
+//! events, every obligation of its contract, the first failure and the error the declared
+//! error order makes due, the liveness cut and the obligations it leaves, when each timed-out
+//! task was abandoned, and when the call was aborted.
 
 use super::due::{self, Obligation, Target};
+use super::error_due::{self, DueError};
 use super::timeline::{Pull, Timeline};
-use crate::model::{Mode, OnTimeout};
+use crate::model::{ErrorOrder, Mode, OnTimeout};
 use crate::trace::{Answer, Stamp, TaskEnd, Trace};
 use std::ops::Deref;
 use std::time::Duration;
@@ -19,8 +20,13 @@ pub(crate) struct Facts<'a> {
     /// earliest first: what a timeout that was raised is judged against (P02).
     pub all_obligations: Vec<Obligation>,
     /// The first task failure while the call was live: (task, instant). See
-    /// [`Facts::of`] for which failures count.
+    /// [`error_due::counted_failures`] for which failures count.
     pub first_failure: Option<(usize, Stamp)>,
+    /// The first worker death while the call was live: (task, instant its body killed its
+    /// worker).
+    pub first_death: Option<(usize, Stamp)>,
+    /// The error the call owes its consumer, and when the declared error order makes it due.
+    pub error: Option<DueError>,
     /// The obligations left by the liveness cut (spec §2.2), earliest first.
     pub obligations: Vec<Obligation>,
     /// Under PerTask, when each timed-out task was abandoned by the executor: from then on it
@@ -46,15 +52,30 @@ impl<'a> Facts<'a> {
             Some(t) => due::obligations(&timeline, t),
             None => Vec::new(),
         };
-        let first_failure = first_failure(&timeline, &all_obligations);
-        let obligations = cut(&timeline, &all_obligations, first_failure, epsilon);
+        let failures = error_due::counted_failures(&timeline, &all_obligations);
+        let first_failure = failures.first().copied();
+        let first_death = error_due::counted_ends(&timeline, &all_obligations, TaskEnd::Died)
+            .first()
+            .copied();
+        let error = error_due::due_error(&timeline, &failures, &all_obligations);
+        let obligations = cut(
+            &timeline,
+            &all_obligations,
+            [
+                error.as_ref().and_then(|e| e.due),
+                first_death.map(|(_, at)| at),
+            ],
+            epsilon,
+        );
         let abandoned = abandon_instants(&timeline, &all_obligations);
-        let abort = abort_instant(&timeline, &obligations, first_failure);
+        let abort = abort_instant(&timeline, &obligations, error.as_ref());
         Facts {
             timeline,
             epsilon,
             all_obligations,
             first_failure,
+            first_death,
+            error,
             obligations,
             abandoned,
             abort,
@@ -114,51 +135,22 @@ impl<'a> Facts<'a> {
     }
 }
 
-/// The first task failure while the call was live (before any drop or terminal answer):
-/// (task, instant).
-///
-/// Under PerTask, a task that fails after its own timeout was due (or after its marker was
-/// delivered) had already been abandoned: its slot is settled and its failure is moot.
-fn first_failure(t: &Timeline, all_obligations: &[Obligation]) -> Option<(usize, Stamp)> {
-    let ended = t.terminal().map(|(at, _)| at);
-    let abandoned_before = |task: usize, failed: Stamp| -> bool {
-        if t.contract.on_timeout != OnTimeout::PerTask {
-            return false;
-        }
-        let marked = t.pulls.iter().any(|p| {
-            matches!(&p.answer, Some((at, Answer::TimedOut { task: m })) if *m == task && *at <= failed)
-        });
-        marked
-            || all_obligations
-                .iter()
-                .any(|o| o.target == Target::Task(task) && o.due < failed)
-    };
-    (0..t.call.n_tasks)
-        .filter_map(|task| match t.ends[task] {
-            Some((at, TaskEnd::Failed)) => Some((task, at)),
-            _ => None,
-        })
-        .filter(|(_, at)| t.drop_begun.is_none_or(|d| *at <= d))
-        .filter(|(_, at)| ended.is_none_or(|e| *at <= e))
-        .filter(|(task, at)| !abandoned_before(*task, *at))
-        .min_by_key(|(task, at)| (*at, *task))
-}
-
-/// The liveness cut (spec §2.2): a drop of an unfinished iteration, or the first failure + ε,
-/// ends the call's liveness; the obligations due after it are dropped.
+/// The liveness cut (spec §2.2): a drop of an unfinished iteration, the instant the owed
+/// error was due + ε, or the first worker death + ε, ends the call's liveness; the
+/// obligations due after it are dropped.
 ///
 /// A drop counts only when it abandoned an unfinished iteration (no terminal answer before
 /// it): the drop that follows a terminal answer ends nothing that was still owed.
 fn cut(
     t: &Timeline,
     all_obligations: &[Obligation],
-    first_failure: Option<(usize, Stamp)>,
+    ends: [Option<Stamp>; 2],
     epsilon: Duration,
 ) -> Vec<Obligation> {
     let mut cut = t.drop_begun.filter(|_| t.terminal().is_none());
-    if let Some((_, failed)) = first_failure {
-        let after_failure = failed.plus(epsilon);
-        cut = Some(cut.map_or(after_failure, |c| c.min(after_failure)));
+    for at in ends.into_iter().flatten() {
+        let after = at.plus(epsilon);
+        cut = Some(cut.map_or(after, |c| c.min(after)));
     }
     all_obligations
         .iter()
@@ -201,11 +193,12 @@ fn abandon_instants(t: &Timeline, all_obligations: &[Obligation]) -> Vec<Option<
     abandoned
 }
 
-/// The instant the call was aborted (timeout due under Abort, failure, or drop), if it was.
+/// The instant the call was aborted (timeout due under Abort, the owed error due, or drop), if
+/// it was.
 fn abort_instant(
     t: &Timeline,
     obligations: &[Obligation],
-    first_failure: Option<(usize, Stamp)>,
+    error: Option<&DueError>,
 ) -> Option<(Stamp, String)> {
     let mut candidates: Vec<(Stamp, String)> = Vec::new();
     if t.contract.on_timeout == OnTimeout::Abort {
@@ -213,8 +206,15 @@ fn abort_instant(
             candidates.push((ob.due, format!("the abort at {} ({})", ob.due, ob.why)));
         }
     }
-    if let Some((task, at)) = first_failure {
-        candidates.push((at, format!("the abort at {at} (task {task} failed)")));
+    if let Some(error) = error {
+        if let Some(at) = error.due {
+            let what = if t.contract.error_order == ErrorOrder::FailFast {
+                format!("task {} failed", error.task)
+            } else {
+                format!("task {}'s error was due: {}", error.task, error.why)
+            };
+            candidates.push((at, format!("the abort at {at} ({what})")));
+        }
     }
     if let Some(at) = t.drop_begun {
         candidates.push((at, format!("the drop at {at}")));

@@ -9,15 +9,20 @@
 //! - `timeline`: the trace's events by task and by pull; `due`: where the contract's deadlines
 //!   fall and which became obligations; `facts`: both, with the first failure, the liveness
 //!   cut, abandonment and abort instants, computed once per trace.
+//! - `error_due`: which task failures count, and when the declared error order makes the
+//!   owed error due (the failure, its turn in input order, or the end of every task).
 //! - `p01_liveness` … `p15_progress`: one rule each, with its row of the table (ID,
 //!   name, level, summary) and its failing traces as tests.
 //! - `evidence`: the wording the rules share, so every failure says things the same way.
 //!
 //! Adding a property is one new file and one line in the table below.
 
+mod anchors;
 mod due;
+mod error_due;
 mod evidence;
 mod facts;
+mod margins;
 mod ties;
 mod timeline;
 mod verdict;
@@ -27,6 +32,8 @@ mod test_support;
 #[cfg(test)]
 mod tests;
 
+pub use anchors::{anchor_gaps, Anchor, AnchorGap};
+pub use margins::{hairs, Hair};
 pub use ties::near_tie;
 pub use verdict::{Level, Verdict, VerdictKind};
 
@@ -78,6 +85,8 @@ properties! {
     DropReturns => p10_drop_returns,
     Reusable => p11_reusable,
     CancelRunning => p12_cancel_running,
+    TimeoutPrecedence => p13_timeout_precedence,
+    SurvivesWorkerDeath => p14_survives_worker_death,
     Progress => p15_progress,
 }
 

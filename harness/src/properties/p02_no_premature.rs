@@ -2,7 +2,7 @@
 //!
 //! See `specs/timeout-semantics.md`, P02.
 
-use super::evidence::{task_story, why_nothing_due};
+use super::evidence::{own_timeout_errors, task_story, why_nothing_due};
 use super::facts::Facts;
 use super::verdict::{Level, Rule, Verdict};
 use crate::model::OnTimeout;
@@ -42,16 +42,18 @@ fn no_premature(f: &Facts) -> Verdict {
             (Answer::Timeout, OnTimeout::Abort) => match obligations.first() {
                 None => {
                     return Verdict::fail(format!(
-                        "timeout raised at {at}, but no timeout was due: {}",
-                        why_nothing_due(f)
+                        "timeout raised at {at}, but no timeout was due: {}{}",
+                        why_nothing_due(f),
+                        own_timeout_errors(f, *at)
                     ))
                 }
                 Some(ob) if *at < ob.due.minus(f.epsilon) => {
                     return Verdict::fail(format!(
-                        "timeout raised at {at}, {} before it was due ({}; ε {})",
+                        "timeout raised at {at}, {} before it was due ({}; ε {}){}",
                         Ms(ob.due.since(*at)),
                         ob.why,
-                        Ms(f.epsilon)
+                        Ms(f.epsilon),
+                        own_timeout_errors(f, *at)
                     ))
                 }
                 Some(_) => {}

@@ -62,6 +62,7 @@ fn exactly_once(f: &Facts) -> Verdict {
         // iteration that never ends.
         None if f.drop_begun.is_none()
             && f.first_failure.is_none()
+            && f.first_death.is_none()
             && (f.contract.on_timeout == OnTimeout::PerTask || f.first_obligation().is_none()) =>
         {
             Verdict::fail(format!(

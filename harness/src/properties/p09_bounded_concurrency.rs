@@ -5,7 +5,7 @@
 use super::evidence::list;
 use super::facts::Facts;
 use super::verdict::{Level, Rule, Verdict};
-use crate::trace::Stamp;
+use crate::trace::{Stamp, TaskEnd};
 
 pub(super) const RULE: Rule = Rule {
     id: "P09",
@@ -15,15 +15,22 @@ pub(super) const RULE: Rule = Rule {
     judge: bounded_concurrency,
 };
 
-/// P09: never more than n_jobs tasks running (an abandoned, timed-out task no longer counts).
+/// P09: never more than n_jobs tasks running (an abandoned, timed-out task no longer counts;
+/// nor does a killed one).
 fn bounded_concurrency(f: &Facts) -> Verdict {
     // Starts and ends in the trace's own order; an abandonment counts before any event at or
-    // after its instant (the replacement worker can only start once the task was abandoned).
+    // after its instant (the replacement worker can only start once the task was abandoned),
+    // but after the task's own start. A kill is stamped when it was seen, which can only be
+    // after it happened: a killed task counts as gone from ε before its stamp.
     let mut abandons: Vec<(Stamp, usize)> = f
         .abandoned
         .iter()
         .enumerate()
         .filter_map(|(task, at)| at.map(|at| (at, task)))
+        .chain((0..f.call.n_tasks).filter_map(|task| match f.ends[task] {
+            Some((at, TaskEnd::Killed)) => Some((at.minus(f.epsilon), task)),
+            _ => None,
+        }))
         .collect();
     abandons.sort();
     let mut abandons = abandons.into_iter().peekable();
@@ -34,6 +41,10 @@ fn bounded_concurrency(f: &Facts) -> Verdict {
         }
         if !is_start {
             running.retain(|&t| t != task);
+            continue;
+        }
+        // A task abandoned at its very start (a timeout of 0) never holds a worker.
+        if f.abandoned[task].is_some_and(|a| a <= at) {
             continue;
         }
         running.push(task);
@@ -115,6 +126,30 @@ mod tests {
         .fails_with(&["at 50 ms", "2 tasks were running", "n_jobs 1"]);
     }
 
+    /// T = 0 on one worker: each task is due, marked and abandoned at its very start, so the
+    /// next one starts at the same instant on a replacement worker.
+    fn timeout_zero(on_timeout: OnTimeout) -> Trace {
+        let tasks = vec![hang(), hang(), sleep(10.0)];
+        TraceBuilder::new(Unordered, TaskRuntime, on_timeout, 1, 0.0, tasks)
+            .call(0.0)
+            .start(0, 0.0)
+            .start(1, 0.0)
+            .start(2, 0.0)
+            .pull(0.0, 0.0, timed_out(0))
+            .pull(0.0, 0.0, timed_out(1))
+            .pull(0.0, 0.0, timed_out(2))
+            .pull(0.0, 0.0, Answer::End)
+            .build()
+    }
+
+    #[test]
+    fn p09_a_task_abandoned_at_its_start_never_holds_a_worker() {
+        check(&timeout_zero(PerTask), 0.0, &super::RULE).passes();
+        // Under abort nothing is abandoned: three tasks at once on one worker.
+        check(&timeout_zero(Abort), 0.0, &super::RULE)
+            .fails_with(&["at 0 ms", "2 tasks were running", "n_jobs 1"]);
+    }
+
     #[test]
     fn p09_zero_duration_task_does_not_stay_running() {
         // Simulated time (ε = 0): a `sleep 0` task starts and ends at the same instant. It must not
@@ -155,4 +190,53 @@ mod tests {
             .build();
         check(&overlapping, 0.0, &super::RULE).fails_with(&["at 1 ms", "n_jobs 1"]);
     }
+
+    /// task_runtime/abort, unordered, n_jobs 2: three hung tasks. Task 0's timeout is due at
+    /// 100 ms; the executor kills its worker, refills the freed slot with task 2 (within ε of
+    /// the abort) and raises the timeout.
+    fn killed_and_refilled(killed: bool) -> Trace {
+        let tasks = vec![hang(), hang(), hang()];
+        let b = TraceBuilder::new(Unordered, TaskRuntime, Abort, 2, 100.0, tasks)
+            .call(0.0)
+            .start(0, 0.0)
+            .start(1, 0.0);
+        let b = if killed {
+            b.end(0, 100.5, TaskEnd::Killed)
+        } else {
+            b
+        };
+        b.start(2, 102.0).pull(0.0, 103.0, Answer::Timeout).build()
+    }
+
+    #[test]
+    fn p09_a_kill_seen_within_epsilon_after_the_replacement_started_counts() {
+        // The adapter saw the kill at 102.5 ms, 0.5 ms after task 2 started: the death came
+        // first (nothing could start in its slot before), it was only seen late.
+        let tasks = vec![hang(), hang(), hang()];
+        let seen_at = |at: f64| {
+            TraceBuilder::new(Unordered, TaskRuntime, Abort, 2, 100.0, tasks.clone())
+                .call(0.0)
+                .start(0, 0.0)
+                .start(1, 0.0)
+                .start(2, 102.0)
+                .end(0, at, TaskEnd::Killed)
+                .pull(0.0, 103.0, Answer::Timeout)
+                .build()
+        };
+        check(&seen_at(102.5), EPS, &super::RULE).passes();
+        check(&seen_at(102.5), 0.0, &super::RULE).fails_with(&["at 102 ms", "tasks 0, 1, 2"]);
+        check(&seen_at(160.0), EPS, &super::RULE).fails_with(&["at 102 ms"]);
+    }
+
+    #[test]
+    fn p09_a_killed_task_stops_counting() {
+        check(&killed_and_refilled(true), EPS, &super::RULE).passes();
+        // The same executor, its kill unreported: task 0 seems to run on.
+        check(&killed_and_refilled(false), EPS, &super::RULE).fails_with(&[
+            "at 102 ms",
+            "3 tasks were running (tasks 0, 1, 2)",
+            "n_jobs 2",
+        ]);
+    }
 }
+

@@ -35,9 +35,12 @@ fn cancel_running(f: &Facts) -> Verdict {
         if !f.tasks[task].is_cooperative() {
             continue;
         }
-        // A task stopped at the abort's very instant (simulated time, ε 0) was running at it.
+        // A task stopped (or killed) at the abort's very instant (simulated time, ε 0) was
+        // running at it.
         let running = f.starts[task].is_some_and(|s| s <= at)
-            && f.ends[task].is_none_or(|(e, end)| e > at || (e == at && end == TaskEnd::Stopped));
+            && f.ends[task].is_none_or(|(e, end)| {
+                e > at || (e == at && matches!(end, TaskEnd::Stopped | TaskEnd::Killed))
+            });
         if !running {
             continue;
         }
@@ -51,7 +54,7 @@ fn cancel_running(f: &Facts) -> Verdict {
                     at.plus(f.epsilon),
                     Ms(f.epsilon),
                     match other {
-                        Some((e, end)) => format!("; it ended {end:?} at {e}").to_lowercase(),
+                        Some((e, end)) => format!("; it ended {} at {e}", end.as_str()),
                         None => String::new(),
                     }
                 ));
@@ -137,4 +140,18 @@ mod tests {
             .build();
         check(&trace, EPS, &super::RULE).is_not_applicable();
     }
+
+    #[test]
+    fn p12_a_killed_task_counts_as_stopped() {
+        let trace = cooperative_at_abort(104.0, TaskEnd::Killed)
+            .cancels_running()
+            .build();
+        check(&trace, EPS, &super::RULE).passes();
+        check(&trace, 0.0, &super::RULE).fails_with(&["by 100 ms", "it ended killed at 104 ms"]);
+        let at_the_instant = cooperative_at_abort(100.0, TaskEnd::Killed)
+            .cancels_running()
+            .build();
+        check(&at_the_instant, 0.0, &super::RULE).passes();
+    }
 }
+

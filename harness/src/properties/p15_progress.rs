@@ -100,6 +100,8 @@ fn kind(spec: &TaskSpec) -> &'static str {
         TaskSpec::Sleep { .. } => "sleep",
         TaskSpec::Spin { .. } => "spin",
         TaskSpec::Fail { .. } => "fail after",
+        TaskSpec::RaiseTimeout { .. } => "raise its own timeout error after",
+        TaskSpec::KillWorker { .. } => "kill its worker after",
         TaskSpec::CooperativeSleep { .. } => "cooperative sleep",
         TaskSpec::Hang | TaskSpec::CooperativeHang => "hang",
     }

@@ -7,7 +7,7 @@ use super::verdict::{Rule, Verdict, VerdictKind};
 pub(crate) use crate::call::TaskSpec;
 use crate::call::{CallParams, Consumer};
 use crate::model::Contract;
-pub(crate) use crate::model::{Mode, OnTimeout, TimeoutClock};
+pub(crate) use crate::model::{DeadlineAnchor, ErrorOrder, Mode, OnTimeout, TimeoutClock};
 pub(crate) use crate::trace::{Answer, Event, Stamp, Stamped, TaskEnd, Trace};
 pub(crate) use std::time::Duration;
 pub(crate) use Mode::{List, Ordered, Unordered};
@@ -29,6 +29,10 @@ pub(crate) fn sleep(ms: f64) -> TaskSpec {
 
 pub(crate) fn fail_after(ms: f64) -> TaskSpec {
     TaskSpec::Fail { ms: dur(ms) }
+}
+
+pub(crate) fn raise_timeout_after(ms: f64) -> TaskSpec {
+    TaskSpec::RaiseTimeout { ms: dur(ms) }
 }
 
 pub(crate) fn hang() -> TaskSpec {
@@ -76,7 +80,7 @@ impl TraceBuilder {
                 contract: Contract {
                     clock,
                     on_timeout,
-                    cancels_running: false,
+                    ..Contract::default()
                 },
                 tasks,
                 consumer: Consumer::default(),
@@ -95,6 +99,18 @@ impl TraceBuilder {
     /// The executor declares that it asks running tasks to stop on abort.
     pub(crate) fn cancels_running(mut self) -> Self {
         self.trace.contract.cancels_running = true;
+        self
+    }
+
+    /// The executor declares this error order (fail_fast by default).
+    pub(crate) fn error_order(mut self, order: ErrorOrder) -> Self {
+        self.trace.contract.error_order = order;
+        self
+    }
+
+    /// The executor declares where its overall clock starts (the call by default).
+    pub(crate) fn deadline_anchor(mut self, anchor: DeadlineAnchor) -> Self {
+        self.trace.contract.deadline_anchor = anchor;
         self
     }
 

@@ -21,22 +21,12 @@ fn stamps_print_as_reports_print_them() {
 
 #[test]
 fn property_ids_are_unique_and_numbered_in_order() {
-    // IDs are pre-assigned, so the table may have gaps (P13 and P14 belong to other work);
-    // they are `Pnn` and strictly increasing.
-    let numbers: Vec<u32> = Property::ALL
-        .iter()
-        .map(|p| {
-            let id = p.id();
-            assert!(id.len() == 3 && id.starts_with('P'), "{id}");
-            id[1..]
-                .parse()
-                .unwrap_or_else(|_| panic!("{id} is not Pnn"))
-        })
+    // Contiguous stable IDs P01, P02, … in table order, and one name each.
+    let ids: Vec<&str> = Property::ALL.iter().map(|p| p.id()).collect();
+    let expected: Vec<String> = (1..=Property::ALL.len())
+        .map(|n| format!("P{n:02}"))
         .collect();
-    assert_eq!(numbers[..12], (1..=12).collect::<Vec<u32>>()[..]);
-    assert!(numbers.windows(2).all(|w| w[0] < w[1]), "{numbers:?}");
-    let unique: HashSet<&str> = Property::ALL.iter().map(|p| p.id()).collect();
-    assert_eq!(unique.len(), Property::ALL.len());
+    assert_eq!(ids, expected);
     let names: HashSet<&str> = Property::ALL.iter().map(|p| p.name()).collect();
     assert_eq!(names.len(), Property::ALL.len());
 }
@@ -56,7 +46,7 @@ fn property_parse_accepts_id_and_name() {
         Property::parse("cancel_running"),
         Some(Property::CancelRunning)
     );
-    assert_eq!(Property::parse("P13"), None);
+    assert_eq!(Property::parse("P99"), None);
     assert_eq!(Property::parse("P00"), None);
     assert_eq!(Property::parse(""), None);
     assert_eq!(Property::parse("Liveness"), None, "names are exact");
@@ -255,6 +245,7 @@ fn p09_a_task_running_at_its_due_time_is_abandoned_even_if_its_marker_never_came
 #[test]
 fn the_table_is_in_id_order_and_names_are_unique() {
     for p in Property::ALL {
+        assert!(p.id().len() == 3 && p.id().starts_with('P'), "{}", p.id());
         assert_eq!(Property::parse(p.id()), Some(p));
         assert_eq!(Property::parse(&p.id().to_lowercase()), Some(p));
         assert_eq!(Property::parse(p.name()), Some(p));
@@ -275,4 +266,81 @@ fn serde_writes_the_name_and_reads_name_or_id() {
     assert_eq!(back, [Property::AbortStopsDispatch, Property::Liveness]);
     let err = serde_json::from_str::<Property>(r#""P99""#).expect_err("unknown");
     assert!(err.to_string().contains("unknown property"), "{err}");
+}
+
+/// overall/abort, unordered, T = 100 ms: task 0 hangs; the consumer asks first at 300 ms and
+/// gets the timeout at `at`.
+fn overall_with_a_late_first_pull(anchor: DeadlineAnchor, at: f64) -> Trace {
+    TraceBuilder::new(Unordered, Overall, Abort, 1, 100.0, vec![hang()])
+        .deadline_anchor(anchor)
+        .call(0.0)
+        .start(0, 0.0)
+        .pull(300.0, at, Answer::Timeout)
+        .build()
+}
+
+#[test]
+fn the_overall_deadline_starts_where_the_contract_anchors_it() {
+    // Anchored at the first pull, the timeout is due at 400 ms: raised at 405 ms it is on
+    // time, at 310 ms it is premature.
+    let first_pull = DeadlineAnchor::FirstPull;
+    check(
+        &overall_with_a_late_first_pull(first_pull, 405.0),
+        EPS,
+        Property::Liveness,
+    )
+    .passes();
+    check(
+        &overall_with_a_late_first_pull(first_pull, 405.0),
+        EPS,
+        Property::NoPremature,
+    )
+    .passes();
+    check(
+        &overall_with_a_late_first_pull(first_pull, 310.0),
+        EPS,
+        Property::NoPremature,
+    )
+    .fails_with(&[
+        "raised at 310 ms",
+        "90 ms before",
+        "overall timeout 100 ms from the first pull at 300 ms, due 400 ms",
+    ]);
+    // Anchored at the call, it was due at 100 ms: the pull asked at 300 ms owed it at once.
+    let call = DeadlineAnchor::Call;
+    check(
+        &overall_with_a_late_first_pull(call, 310.0),
+        EPS,
+        Property::Liveness,
+    )
+    .passes();
+    check(
+        &overall_with_a_late_first_pull(call, 405.0),
+        EPS,
+        Property::Liveness,
+    )
+    .fails_with(&[
+        "overall timeout 100 ms from the call at 0 ms, due 100 ms",
+        "should have seen it by 350 ms",
+        "at 405 ms",
+    ]);
+}
+
+#[test]
+fn a_killed_task_ended_without_completing() {
+    // Killed at 50 ms: it ended (P09 stops counting it) but never completed, so its timeout
+    // is still owed (the task overran) and a result of it is not its own.
+    let tasks = vec![hang(), sleep(10.0)];
+    let trace = TraceBuilder::new(Ordered, TaskRuntime, Abort, 1, 100.0, tasks)
+        .call(0.0)
+        .start(0, 0.0)
+        .end(0, 50.0, TaskEnd::Killed)
+        .ran(1, 50.0, 60.0)
+        .pull(0.0, 60.0, item(0))
+        .build();
+    check(&trace, EPS, Property::BoundedConcurrency).passes();
+    check(&trace, EPS, Property::ExactlyOnce).fails_with(&[
+        "task 0's result was delivered at 60 ms",
+        "ended (killed: its worker died) at 50 ms",
+    ]);
 }

@@ -1,7 +1,7 @@
 //! Deterministic tests of the core: every input and every instant is explicit.
 
 use super::*;
-use overtime_harness::{Contract, Mode, OnTimeout, TimeoutClock};
+use overtime_harness::{Contract, DeadlineAnchor, ErrorOrder, Mode, OnTimeout, TimeoutClock};
 
 const T: Duration = Duration::from_millis(100);
 
@@ -43,6 +43,7 @@ fn call(
         clock,
         on_timeout,
         cancels_running: true,
+        ..Contract::default()
     };
     Core::new(CoreConfig::new(
         CallParams {
@@ -491,6 +492,7 @@ fn the_window_bounds_dispatched_but_undelivered_tasks() {
                 clock: TimeoutClock::TaskRuntime,
                 on_timeout: OnTimeout::Abort,
                 cancels_running: true,
+                ..Contract::default()
             },
         )
     });
@@ -520,6 +522,7 @@ fn list_mode_has_no_window() {
         clock: TimeoutClock::TaskRuntime,
         on_timeout: OnTimeout::Abort,
         cancels_running: true,
+        ..Contract::default()
     };
     let mut c = Core::new(CoreConfig {
         window: 1,
@@ -876,4 +879,113 @@ fn a_late_result_of_an_abandoned_task_is_not_awaited() {
         "its marker stands; the output would be kept for nobody"
     );
     assert_eq!(drain(&mut c, ms(150)).first(), Some(&marker(0)));
+}
+
+/// A call keeping `contract`, with T = 100 ms.
+fn with_contract(n_tasks: usize, n_jobs: usize, mode: Mode, contract: Contract) -> Core {
+    Core::new(CoreConfig::new(
+        CallParams {
+            n_tasks,
+            n_jobs,
+            timeout: Some(T),
+            mode,
+        },
+        contract,
+    ))
+}
+
+fn failed(core: &mut Core, i: usize, at: Tick) -> AfterTask {
+    core.task_finished(
+        i,
+        TaskResult::Failed {
+            message: "failed".into(),
+        },
+        at,
+    )
+}
+
+fn task_failed(task: usize) -> Answer {
+    Answer::Failed(Failure::TaskFailed {
+        task,
+        message: "failed".into(),
+    })
+}
+
+const INPUT_ORDER: Contract = Contract {
+    error_order: ErrorOrder::InputOrder,
+    cancels_running: true,
+    ..Contract::JOBLIB_DOCUMENTED
+};
+
+#[test]
+fn input_order_holds_a_failure_until_the_ordered_pull_for_its_slot() {
+    // Task 1 fails at 10 ms while task 0 runs until 50 ms: no abort, dispatch goes on.
+    let mut c = with_contract(3, 2, Mode::Ordered, INPUT_ORDER);
+    assert_eq!(c.next_task(ms(0)), Dispatch::Run(0));
+    assert_eq!(c.next_task(ms(0)), Dispatch::Run(1));
+    assert_eq!(failed(&mut c, 1, ms(10)), AfterTask::NextTask);
+    assert_eq!(c.aborted_at(), None, "the failure waits for its turn");
+    assert_eq!(c.next_task(ms(10)), Dispatch::Run(2));
+    assert_eq!(c.poll(ms(10)), Poll::Pending, "slot 0 is not ready");
+    returned(&mut c, 0, ms(50));
+    assert_eq!(drain(&mut c, ms(50)), vec![item(0), task_failed(1)]);
+    assert_eq!(
+        c.aborted_at(),
+        Some(ms(50)),
+        "aborted at the failure's turn"
+    );
+    assert_eq!(c.take_stop_requests(), vec![2]);
+}
+
+#[test]
+fn input_order_in_a_list_raises_once_every_slot_before_the_failure_resolved() {
+    let mut c = with_contract(2, 2, Mode::List, INPUT_ORDER);
+    assert_eq!(c.next_task(ms(0)), Dispatch::Run(0));
+    assert_eq!(c.next_task(ms(0)), Dispatch::Run(1));
+    failed(&mut c, 1, ms(10));
+    assert_eq!(c.poll(ms(10)), Poll::Pending);
+    returned(&mut c, 0, ms(50));
+    assert_eq!(c.poll(ms(50)), Poll::Ready(task_failed(1)));
+    assert_eq!(c.aborted_at(), Some(ms(50)));
+}
+
+#[test]
+fn input_order_a_timeout_due_before_the_failures_turn_aborts_first() {
+    // Task 0 hangs (due at 100 ms); task 1's failure at 10 ms never gets its turn.
+    let mut c = with_contract(2, 2, Mode::Ordered, INPUT_ORDER);
+    c.next_task(ms(0));
+    c.next_task(ms(0));
+    failed(&mut c, 1, ms(10));
+    assert_eq!(c.poll(ms(10)), Poll::Pending);
+    assert_eq!(c.next_deadline(), Some(ms(100)));
+    assert_eq!(c.poll(ms(100)), Poll::Ready(timeout(0)));
+}
+
+#[test]
+fn input_order_in_unordered_mode_is_fail_fast() {
+    let mut c = with_contract(2, 2, Mode::Unordered, INPUT_ORDER);
+    c.next_task(ms(0));
+    c.next_task(ms(0));
+    failed(&mut c, 1, ms(10));
+    assert_eq!(c.aborted_at(), Some(ms(10)));
+    assert_eq!(c.poll(ms(10)), Poll::Ready(task_failed(1)));
+}
+
+#[test]
+fn an_overall_clock_anchored_at_the_first_pull_starts_there() {
+    let first_pull = Contract {
+        clock: TimeoutClock::Overall,
+        deadline_anchor: DeadlineAnchor::FirstPull,
+        ..Contract::JOBLIB_DOCUMENTED
+    };
+    let mut c = with_contract(1, 1, Mode::Unordered, first_pull);
+    c.next_task(ms(0));
+    assert_eq!(c.next_deadline(), None, "no clock before the first pull");
+    assert_eq!(c.poll(ms(30)), Poll::Pending);
+    assert_eq!(c.next_deadline(), Some(ms(130)));
+    assert_eq!(c.poll(ms(130)), Poll::Ready(timeout(0)));
+    // In List mode the first pull is the call.
+    let mut list = with_contract(1, 1, Mode::List, first_pull);
+    list.next_task(ms(0));
+    assert_eq!(list.next_deadline(), Some(ms(100)));
 }

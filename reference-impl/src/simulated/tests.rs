@@ -26,6 +26,7 @@ fn case(tasks: Vec<TaskSpec>, n_jobs: usize) -> Case {
         consumer: Consumer::default(),
         follow_up: false,
         exercises: Vec::new(),
+        absolute: false,
     }
 }
 
@@ -34,6 +35,7 @@ fn reference(clock: TimeoutClock, on_timeout: OnTimeout) -> ReferenceExecutor {
         clock,
         on_timeout,
         cancels_running: true,
+        ..Contract::default()
     })
 }
 
