@@ -9,10 +9,13 @@
 //!   `par_iter().map().collect()` on a pool of the same size.
 //! - [`memory`]: peak RSS of one big call, measured in a child process.
 //! - [`harness_speed`]: simulated case runs per second and the real-time suite's wall time.
+//! - [`asynchronous`]: the async reference's lateness beside the threaded one, and paused
+//!   time's speed.
 //! - [`load`]: the machine's load average, and spinning threads that oversubscribe it.
 //!
 //! [`Subject`] names the executors measured.
 
+pub mod asynchronous;
 pub mod harness_speed;
 pub mod lateness;
 pub mod load;

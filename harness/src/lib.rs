@@ -65,6 +65,8 @@
 //! - generated workloads ([`strategies`]) and the campaign that shrinks a failure to a
 //!   scenario file ([`campaign`]).
 //! - [`suite!`] / [`Suite`]: the whole suite as test trials for your executor.
+//! - with the `async` feature, `asynchronous`: tokio and futures executors, judged in real
+//!   time and in tokio's paused time.
 
 mod call;
 mod case;
@@ -79,6 +81,8 @@ mod runner;
 mod task;
 mod trace;
 
+#[cfg(feature = "async")]
+pub mod asynchronous;
 pub mod campaign;
 pub mod catalogue;
 pub mod report;
@@ -86,6 +90,9 @@ pub mod scenario;
 pub mod strategies;
 mod suite;
 
+#[cfg(feature = "async")]
+#[doc(hidden)]
+pub use asynchronous::AsyncSuite as __AsyncSuite;
 pub use call::{CallParams, Consumer, TaskSpec};
 pub use case::Case;
 pub use case_executor::{consume, CaseExecutor};
@@ -104,7 +111,8 @@ pub use run::{CaseRun, RunConfig, DEFAULT_EPSILON, DEFAULT_GRACE};
 pub use runner::run_case;
 pub use suite::{Suite, GENERATED_CALLS, GENERATED_SHRINK_TIME};
 pub use task::{
-    instrument, Gate, NeverStop, Output, StopSignal, Task, TaskFailure, STOP_POLL, WORKER_DEATH,
+    instrument, Gate, NeverStop, Opened, Output, StopSignal, Task, TaskFailure, STOP_POLL,
+    WORKER_DEATH,
 };
 pub use trace::{Answer, Event, Ms, Recorder, Stamp, Stamped, TaskEnd, Trace};
 

@@ -5,12 +5,15 @@
 //! from drop gets a trace ending in `watchdog_fired` and the runner moves on: the harness never
 //! hangs. A probe thread that sleeps in short ticks measures how late the harness itself wakes;
 //! a case during which the harness was later than ε/2 is inconclusive and retried, a bounded
-//! number of times.
+//! number of times. The threaded task bodies measure how far they overran their own duration
+//! (the machine's lateness, not the executor's): a `P15 progress` failure on a run where one
+//! overran by more than ε/2 is inconclusive.
 
 use crate::case::Case;
 use crate::case_executor::CaseExecutor;
 use crate::executor::Call;
 use crate::model::Mode;
+use crate::properties::{Property, Verdict};
 use crate::run::{CaseRun, RunConfig};
 use crate::task::{instrument, Gate};
 use crate::trace::{Answer, Event, Ms, Recorder, Stamped};
@@ -39,13 +42,11 @@ pub fn run_case(
         // One gate for the case: the follow-up call runs while the first call's hung tasks are
         // still blocked, so reuse is judged with the executor's workers still occupied.
         let gate = Gate::new();
-        let mut trace = case.trace(
-            mode,
-            contract,
-            run_call(executor, case, mode, config, &gate),
-        );
+        let (events, mut bodies_late) = run_call(executor, case, mode, config, &gate);
+        let mut trace = case.trace(mode, contract, events);
         if let Some(follow) = case.follow_up_case() {
-            let events = run_call(executor, &follow, mode, config, &gate);
+            let (events, late) = run_call(executor, &follow, mode, config, &gate);
+            bodies_late = bodies_late.max(late);
             trace.follow_up = Some(Box::new(follow.trace(mode, contract, events)));
         }
         // Teardown: release every hung task. A consumer still stuck in a deadlocked executor is
@@ -70,20 +71,41 @@ pub fn run_case(
         } else {
             CaseRun::judged(case, mode, trace, config.epsilon)
         };
+        if bodies_late > budget {
+            excuse_progress(&mut run, bodies_late, budget);
+        }
         run.retries = retries;
         run.harness_lateness = harness_lateness;
         return run;
     }
 }
 
-/// Runs one call of `case` on a consumer thread and returns its recorded events, sealed.
+/// A threaded task body overslept its own duration by `late` (no executor stretches a body
+/// already running on its thread: the machine was late), so a `P15 progress` failure on this
+/// run is the machine's, not the executor's: it becomes inconclusive, saying so.
+fn excuse_progress(run: &mut CaseRun, late: Duration, budget: Duration) {
+    for (property, verdict) in &mut run.verdicts {
+        if *property == Property::Progress && verdict.is_fail() {
+            *verdict = Verdict::inconclusive(format!(
+                "a task body on a thread of its own overran its duration by {} (more than \
+                 ε/2 = {}): the machine was late, so progress cannot be judged on this run ({})",
+                Ms(late),
+                Ms(budget),
+                verdict.evidence
+            ));
+        }
+    }
+}
+
+/// Runs one call of `case` on a consumer thread and returns its recorded events, sealed, and
+/// how late the task bodies noted the harness was by then.
 fn run_call(
     executor: &Arc<dyn CaseExecutor>,
     case: &Case,
     mode: Mode,
     config: &RunConfig,
     gate: &Gate,
-) -> Vec<Stamped> {
+) -> (Vec<Stamped>, Duration) {
     let recorder = Recorder::new();
     let call = Call::new(case.params(mode), instrument(&case.tasks, &recorder, gate));
     let (done_tx, done_rx) = mpsc::channel();
@@ -127,7 +149,7 @@ fn run_call(
         recorder.record(Event::WatchdogFired);
     }
     recorder.seal();
-    recorder.events()
+    (recorder.events(), recorder.harness_lateness())
 }
 
 /// The text of a panic's payload.

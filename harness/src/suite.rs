@@ -164,26 +164,20 @@ impl Suite {
                 )]
             }
         };
-        let mut trials = Vec::new();
-        for mode in Mode::ALL {
-            let matrix = Arc::new(ModeRun {
-                suite: self.clone(),
-                mode,
-                epsilon,
-                result: OnceLock::new(),
-            });
-            for property in Property::ALL {
-                let matrix = Arc::clone(&matrix);
-                trials.push(Trial::test(
-                    format!(
-                        "{}::{mode}::{}_{}",
-                        self.name,
-                        property.id().to_lowercase(),
-                        property.name()
-                    ),
-                    move || matrix.check(property),
-                ));
+        let catalogue = {
+            let suite = self.clone();
+            move |mode: Mode| {
+                let options = SuiteOptions {
+                    run: RunConfig::with_epsilon(epsilon),
+                    modes: vec![mode],
+                    cases: catalogue_with(suite.timeout),
+                };
+                run_suite(&(suite.make)(), &options, |_| {})
             }
+        };
+        let mut trials = Vec::new();
+        for (mode, property_trials) in property_trials(&self.name, Arc::new(catalogue)) {
+            trials.extend(property_trials);
             let suite = self.clone();
             trials.push(Trial::test(
                 format!("{}::{mode}::generated_workloads", self.name),
@@ -305,24 +299,50 @@ impl Suite {
     }
 }
 
+/// Runs the catalogue in one mode and folds it (the real-time runner, or another clock's).
+pub(crate) type RunMode = Arc<dyn Fn(Mode) -> SuiteResult + Send + Sync>;
+
+/// One trial per property in each mode, named `{prefix}::{mode}::pNN_name`, judging what
+/// `run` gives for that mode; the first trial of a mode to run runs it, the others judge the
+/// same result.
+pub(crate) fn property_trials(prefix: &str, run: RunMode) -> Vec<(Mode, Vec<Trial>)> {
+    Mode::ALL
+        .into_iter()
+        .map(|mode| {
+            let matrix = Arc::new(ModeRun {
+                run: Arc::clone(&run),
+                mode,
+                result: OnceLock::new(),
+            });
+            let trials = Property::ALL
+                .into_iter()
+                .map(|property| {
+                    let matrix = Arc::clone(&matrix);
+                    Trial::test(
+                        format!(
+                            "{prefix}::{mode}::{}_{}",
+                            property.id().to_lowercase(),
+                            property.name()
+                        ),
+                        move || matrix.check(property),
+                    )
+                })
+                .collect();
+            (mode, trials)
+        })
+        .collect()
+}
+
 /// The catalogue run in one mode, shared by that mode's property trials.
 struct ModeRun {
-    suite: Suite,
+    run: RunMode,
     mode: Mode,
-    epsilon: Duration,
     result: OnceLock<SuiteResult>,
 }
 
 impl ModeRun {
     fn result(&self) -> &SuiteResult {
-        self.result.get_or_init(|| {
-            let options = SuiteOptions {
-                run: RunConfig::with_epsilon(self.epsilon),
-                modes: vec![self.mode],
-                cases: catalogue_with(self.suite.timeout),
-            };
-            run_suite(&(self.suite.make)(), &options, |_| {})
-        })
+        self.result.get_or_init(|| (self.run)(self.mode))
     }
 
     /// Judges `property` in this mode; fails with the evidence when it fails or is

@@ -6,10 +6,13 @@
 //! thread forever.
 
 use crate::call::TaskSpec;
-use crate::trace::{Event, Recorder, TaskEnd};
+use crate::trace::{Event, Recorder, Stamp, TaskEnd};
 use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 /// What a task returns: the identity of the task that produced it, so the harness can tell
@@ -74,9 +77,23 @@ pub const WORKER_DEATH: &str = "the task killed its worker (a worker death the h
 pub const STOP_POLL: Duration = Duration::from_micros(200);
 
 /// The release of every hung task of a case: closed while the case runs, opened at teardown.
+/// Threads block on it ([`Task::run`]); futures await it ([`Gate::opened`]).
 #[derive(Clone, Default)]
 pub struct Gate {
-    inner: Arc<(Mutex<bool>, Condvar)>,
+    inner: Arc<GateInner>,
+}
+
+#[derive(Default)]
+struct GateInner {
+    state: Mutex<GateState>,
+    opened: Condvar,
+}
+
+#[derive(Default)]
+struct GateState {
+    open: bool,
+    /// The futures waiting for it ([`Gate::opened`]), woken when it opens.
+    wakers: Vec<Waker>,
 }
 
 impl Gate {
@@ -84,30 +101,51 @@ impl Gate {
         Gate::default()
     }
 
+    fn state(&self) -> MutexGuard<'_, GateState> {
+        self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Opens the gate: every task blocked on it returns. Idempotent.
     pub fn open(&self) {
-        let (open, cv) = &*self.inner;
-        *open.lock().unwrap_or_else(|e| e.into_inner()) = true;
-        cv.notify_all();
+        let wakers = {
+            let mut state = self.state();
+            state.open = true;
+            std::mem::take(&mut state.wakers)
+        };
+        self.inner.opened.notify_all();
+        wakers.into_iter().for_each(Waker::wake);
     }
 
     pub fn is_open(&self) -> bool {
-        *self.inner.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.state().open
+    }
+
+    /// A future that completes when the gate opens: how an async body hangs. It needs no
+    /// runtime of its own (any executor's waker is woken by [`Gate::open`]).
+    pub fn opened(&self) -> Opened {
+        Opened { gate: self.clone() }
     }
 
     /// Blocks until the gate opens or `deadline` passes; returns whether it is open.
     fn wait_until(&self, deadline: Option<Instant>) -> bool {
-        let (open, cv) = &*self.inner;
-        let mut guard = open.lock().unwrap_or_else(|e| e.into_inner());
-        while !*guard {
+        let mut guard = self.state();
+        while !guard.open {
             match deadline {
-                None => guard = cv.wait(guard).unwrap_or_else(|e| e.into_inner()),
+                None => {
+                    guard = self
+                        .inner
+                        .opened
+                        .wait(guard)
+                        .unwrap_or_else(|e| e.into_inner())
+                }
                 Some(d) => {
                     let now = Instant::now();
                     if now >= d {
                         return false;
                     }
-                    guard = cv
+                    guard = self
+                        .inner
+                        .opened
                         .wait_timeout(guard, d - now)
                         .unwrap_or_else(|e| e.into_inner())
                         .0;
@@ -115,6 +153,26 @@ impl Gate {
             }
         }
         true
+    }
+}
+
+/// The future of [`Gate::opened`].
+pub struct Opened {
+    gate: Gate,
+}
+
+impl Future for Opened {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.gate.state();
+        if state.open {
+            return Poll::Ready(());
+        }
+        if !state.wakers.iter().any(|w| w.will_wake(cx.waker())) {
+            state.wakers.push(cx.waker().clone());
+        }
+        Poll::Pending
     }
 }
 
@@ -159,17 +217,15 @@ impl Task {
     /// Runs the task's body on the calling thread, stamping its start and end on the trace.
     pub fn run(self, stop: &dyn StopSignal) -> Result<Output, TaskFailure> {
         let task = self.index;
-        self.recorder.record(Event::TaskStarted { task });
         let started = Instant::now();
+        let start = self.recorder.record(Event::TaskStarted { task });
         let end = match self.spec {
             TaskSpec::Sleep { ms } => {
                 std::thread::sleep(ms);
                 TaskEnd::Returned
             }
             TaskSpec::Spin { ms } => {
-                while started.elapsed() < ms {
-                    std::hint::spin_loop();
-                }
+                spin(started, ms);
                 TaskEnd::Returned
             }
             TaskSpec::Fail { ms } | TaskSpec::RaiseTimeout { ms } => {
@@ -193,23 +249,17 @@ impl Task {
                 std::panic::resume_unwind(Box::new(WORKER_DEATH));
             }
         };
-        self.recorder.record(Event::TaskEnded { task, end });
-        let failure = |message: &str| Err(TaskFailure::new(task, message));
-        match end {
-            TaskEnd::Returned => Ok(Output { task }),
-            TaskEnd::Failed if self.spec.raises_timeout() => Err(TaskFailure {
-                task,
-                message: "timed out (the task's own timeout error, as its spec says)".into(),
-                timeout: true,
-            }),
-            TaskEnd::Failed => failure("failed as its spec says"),
-            TaskEnd::Stopped => failure(TaskFailure::STOPPED),
-            TaskEnd::Released => failure("released by the harness at teardown"),
-            // Only an adapter watching worker processes reports a kill; a body never does.
-            TaskEnd::Killed => failure("its worker was killed"),
-            // Not reached: a worker death unwinds before the task ends.
-            TaskEnd::Died => failure(WORKER_DEATH),
+        let end_at = self.recorder.record(Event::TaskEnded { task, end });
+        if let (Some(ms), TaskEnd::Returned | TaskEnd::Failed) = (self.spec.duration(), end) {
+            note_oversleep(&self.recorder, start, end_at, ms);
         }
+        outcome(task, &self.spec, end)
+    }
+
+    /// The task's parts, for the async bodies (`crate::asynchronous`).
+    #[cfg(feature = "async")]
+    pub(crate) fn into_parts(self) -> (usize, TaskSpec, Recorder, Gate) {
+        (self.index, self.spec, self.recorder, self.gate)
     }
 
     /// Waits until `until` (or forever), the gate or a stop request, whichever comes first.
@@ -229,4 +279,41 @@ impl Task {
             }
         }
     }
+}
+
+/// What task `task`, of kind `spec`, whose body ended as `end`, returns.
+pub(crate) fn outcome(task: usize, spec: &TaskSpec, end: TaskEnd) -> Result<Output, TaskFailure> {
+    let message = match end {
+        TaskEnd::Returned => return Ok(Output { task }),
+        TaskEnd::Failed if spec.raises_timeout() => {
+            return Err(TaskFailure {
+                task,
+                message: "timed out (the task's own timeout error, as its spec says)".into(),
+                timeout: true,
+            })
+        }
+        TaskEnd::Failed => "failed as its spec says",
+        TaskEnd::Stopped => TaskFailure::STOPPED,
+        TaskEnd::Released => "released by the harness at teardown",
+        // Only an adapter watching worker processes reports a kill; a body never does.
+        TaskEnd::Killed => "its worker was killed",
+        // Not reached: a worker death unwinds before the task ends.
+        TaskEnd::Died => WORKER_DEATH,
+    };
+    Err(TaskFailure::new(task, message))
+}
+
+/// Keeps the CPU busy until `ms` after `started`.
+pub(crate) fn spin(started: Instant, ms: Duration) {
+    while started.elapsed() < ms {
+        std::hint::spin_loop();
+    }
+}
+
+/// A body on a thread of its own that ran its whole duration `ms` from `start` to `end`: how
+/// far past `ms` its stamps are is the machine's lateness (no executor stretches a body
+/// already running on its thread), noted for the runner (`P15 progress` then judges only the
+/// executor).
+pub(crate) fn note_oversleep(recorder: &Recorder, start: Stamp, end: Stamp, ms: Duration) {
+    recorder.note_harness_lateness(end.since(start).saturating_sub(ms));
 }

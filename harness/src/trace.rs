@@ -8,6 +8,7 @@ use crate::call::{CallParams, Consumer, TaskSpec};
 use crate::model::Contract;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -67,7 +68,7 @@ impl fmt::Display for Stamp {
 pub enum TaskEnd {
     Returned,
     Failed,
-    /// A cooperative task that saw its stop request.
+    /// A cooperative task that saw its stop request, or an async body cancelled by dropping it.
     Stopped,
     /// A hung task released by the harness at teardown.
     Released,
@@ -170,29 +171,55 @@ pub struct Recorder {
 
 struct RecorderInner {
     origin: Instant,
+    /// The time since the origin, when it is not the monotonic clock's.
+    elapsed: Option<Elapsed>,
     events: Mutex<Vec<Stamped>>,
     sealed: Mutex<bool>,
+    /// The worst lateness the harness's own threads noted while recording (nanoseconds).
+    harness_late_ns: AtomicU64,
 }
+
+/// An injected clock: the time since the trace's origin.
+type Elapsed = Box<dyn Fn() -> Duration + Send + Sync>;
 
 impl Recorder {
     /// A recorder whose clock starts now.
     pub fn new() -> Recorder {
+        Recorder::with_inner(None)
+    }
+
+    /// A recorder whose stamps come from `elapsed`, the time since the trace's origin on a
+    /// clock of the caller's (virtual time, such as tokio's paused clock), instead of the
+    /// monotonic clock. [`Recorder::origin`] and [`Recorder::stamp_of`] still speak of real
+    /// instants; use [`Recorder::record_at`] for stamps taken elsewhere on the injected clock.
+    pub fn with_clock(elapsed: impl Fn() -> Duration + Send + Sync + 'static) -> Recorder {
+        Recorder::with_inner(Some(Box::new(elapsed)))
+    }
+
+    fn with_inner(elapsed: Option<Elapsed>) -> Recorder {
         Recorder {
             inner: Arc::new(RecorderInner {
                 origin: Instant::now(),
+                elapsed,
                 events: Mutex::new(Vec::with_capacity(256)),
                 sealed: Mutex::new(false),
+                harness_late_ns: AtomicU64::new(0),
             }),
         }
     }
 
+    /// The real instant the recorder was made (its origin, unless its clock is injected).
     pub fn origin(&self) -> Instant {
         self.inner.origin
     }
 
     /// The current instant on this recorder's clock.
     pub fn now(&self) -> Stamp {
-        Stamp::from_duration(self.inner.origin.elapsed())
+        let elapsed = match &self.inner.elapsed {
+            Some(elapsed) => elapsed(),
+            None => self.inner.origin.elapsed(),
+        };
+        Stamp::from_duration(elapsed)
     }
 
     /// The stamp of a real instant on this recorder's clock.
@@ -217,6 +244,20 @@ impl Recorder {
         if !*self.inner.sealed.lock().unwrap_or_else(|e| e.into_inner()) {
             events.push(Stamped { at, event });
         }
+    }
+
+    /// Notes that one of the harness's own threads woke `late` (a threaded task body whose
+    /// sleep overshot: no executor can stretch a body already running on its thread, so that is
+    /// the machine's lateness). The runner excuses a `P15 progress` failure on a run where this
+    /// exceeded ε/2.
+    pub fn note_harness_lateness(&self, late: Duration) {
+        let ns = u64::try_from(late.as_nanos()).unwrap_or(u64::MAX);
+        self.inner.harness_late_ns.fetch_max(ns, Ordering::Relaxed);
+    }
+
+    /// The worst lateness noted with [`Recorder::note_harness_lateness`].
+    pub fn harness_lateness(&self) -> Duration {
+        Duration::from_nanos(self.inner.harness_late_ns.load(Ordering::Relaxed))
     }
 
     /// Ends recording; later events are ignored.

@@ -58,15 +58,20 @@ impl Case {
         }
     }
 
+    /// The tasks that started, by index (two workers start at the same time, so the order
+    /// of their stamps is the scheduler's).
     fn started(&self) -> Vec<usize> {
-        self.recorder
+        let mut started: Vec<usize> = self
+            .recorder
             .events()
             .iter()
             .filter_map(|e| match e.event {
                 Event::TaskStarted { task } => Some(task),
                 _ => None,
             })
-            .collect()
+            .collect();
+        started.sort_unstable();
+        started
     }
 
     /// Blocks until task `task` ended as `end` (polling the trace: test code, not the driver).

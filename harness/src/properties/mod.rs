@@ -11,7 +11,7 @@
 //!   cut, abandonment and abort instants, computed once per trace.
 //! - `error_due`: which task failures count, and when the declared error order makes the
 //!   owed error due (the failure, its turn in input order, or the end of every task).
-//! - `p01_liveness` … `p13_timeout_precedence`: one rule each, with its row of the table (ID,
+//! - `p01_liveness` … `p15_progress`: one rule each, with its row of the table (ID,
 //!   name, level, summary) and its failing traces as tests.
 //! - `evidence`: the wording the rules share, so every failure says things the same way.
 //! - `marks`: the due times, the cut and the abort of a trace, for reports that draw it.
@@ -90,6 +90,7 @@ properties! {
     CancelRunning => p12_cancel_running,
     TimeoutPrecedence => p13_timeout_precedence,
     SurvivesWorkerDeath => p14_survives_worker_death,
+    Progress => p15_progress,
 }
 
 impl Property {

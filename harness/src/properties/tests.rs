@@ -54,7 +54,7 @@ fn property_parse_accepts_id_and_name() {
 }
 
 #[test]
-fn judge_returns_all_twelve_properties_in_order() {
+fn judge_returns_every_property_in_order() {
     let trace = joblib_1586();
     let verdicts = judge(&trace, dur(EPS)).verdicts;
     let properties: Vec<Property> = verdicts.iter().map(|(p, _)| *p).collect();
