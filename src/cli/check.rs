@@ -103,7 +103,12 @@ pub fn check(args: &CheckArgs) -> Result<bool, String> {
     } else {
         args.modes.clone()
     };
-    let cases = select_cases(cases_to_run(args, timeout)?, &args.cases)?;
+    let from = if args.scenarios.is_empty() {
+        "a catalogue case; `overtime list` shows them"
+    } else {
+        "a case of the --scenario files"
+    };
+    let cases = select_cases(cases_to_run(args, timeout)?, &args.cases, from)?;
     let progress = Progress::new(Style::from_environment(), args.verbose);
     let mut execs = Vec::new();
     for name in &args.executors {
@@ -217,12 +222,13 @@ fn run_generated(
     Ok(found)
 }
 
-/// The cases named by `--case`, in their order (all of them when none is).
-fn select_cases(all: Vec<Case>, names: &[String]) -> Result<Vec<Case>, String> {
+/// The cases named by `--case`, in their order (all of them when none is); `from` says where
+/// the names come from.
+fn select_cases(all: Vec<Case>, names: &[String], from: &str) -> Result<Vec<Case>, String> {
     if let Some(unknown) = names.iter().find(|n| !all.iter().any(|c| &c.name == *n)) {
         let known: Vec<&str> = all.iter().map(|c| c.name.as_str()).collect();
         return Err(format!(
-            "--case {unknown:?} is not among the cases to run: {}",
+            "--case {unknown:?} is not {from}: {}",
             known.join(", ")
         ));
     }

@@ -30,7 +30,7 @@
 //!
 //! impl AsyncExecutor for Serial {
 //!     fn profile(&self) -> Profile {
-//!         Profile { name: "serial".into(), modes: vec![Mode::List], contract: Contract::JOBLIB_DOCUMENTED }
+//!         Profile { name: "serial".into(), modes: vec![Mode::List], contract: Contract::JOBLIB_DOCUMENTED, ..Profile::default() }
 //!     }
 //!
 //!     fn run(&self, call: AsyncCall) -> AsyncOutcome {

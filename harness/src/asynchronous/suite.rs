@@ -131,7 +131,7 @@ pub fn run_paused<E: AsyncExecutor>(
 /// # struct MyPool;
 /// # impl AsyncExecutor for MyPool {
 /// #     fn profile(&self) -> Profile {
-/// #         Profile { name: "my-pool".into(), modes: vec![Mode::List], contract: Contract::JOBLIB_DOCUMENTED }
+/// #         Profile { name: "my-pool".into(), modes: vec![Mode::List], contract: Contract::JOBLIB_DOCUMENTED, ..Profile::default() }
 /// #     }
 /// #     fn run(&self, _call: AsyncCall) -> AsyncOutcome { AsyncOutcome::list(async { Ok(Vec::new()) }) }
 /// # }
