@@ -149,6 +149,8 @@ def main():
         elif kind == "clock":
             send({"type": "clock", "seq": message["seq"], "now_ns": now()})
         elif kind == "call":
+            if SCENARIO == "silent":
+                continue  # an executor that never reacts to a call: not even `call_made`
             answer_call(message)
         elif kind == "release":
             send({"type": "released", "at_ns": now()})
