@@ -300,7 +300,10 @@ fn usage_errors_exit_2_before_anything_runs() {
     let cases: [(&[&str], &str); 4] = [
         (&["check", "--shard", "1/2"], "--shard needs --json"),
         (&["check", "--shard", "3/2", "--json", "x.json"], "K/N"),
-        (&["check", "--case", "no-such-case"], "not a catalogue case"),
+        (
+            &["check", "--case", "no-such-case"],
+            "is not among the cases to run",
+        ),
         (
             &["check", "--json", "/nonexistent/dir/x.json"],
             "no directory /nonexistent/dir",
@@ -310,6 +313,119 @@ fn usage_errors_exit_2_before_anything_runs() {
         let out = overtime(args, &[]);
         assert_eq!(code(&out), 2, "{args:?}: {}", text(&out));
         assert!(text(&out).contains(needle), "{args:?}: {}", text(&out));
+    }
+}
+
+/// Every output path is checked before the run: the error names the option, the path and
+/// what is wrong, and no case runs (no matrix is printed).
+#[test]
+fn an_output_that_cannot_be_written_is_refused_before_the_run_naming_its_option() {
+    let d = dir("unwritable");
+    let a_file = d.join("a-file");
+    std::fs::write(&a_file, "").unwrap();
+    let under_a_file = a_file.join("x.xml").display().to_string();
+    let a_dir = d.display().to_string();
+    let html_under_a_file = a_file.join("report").display().to_string();
+    let save_under_a_file = a_file.join("regressions").display().to_string();
+    let cases: Vec<(Vec<&str>, Vec<String>)> = vec![
+        (
+            vec!["--json", &a_dir],
+            vec![format!("--json {a_dir}"), "it is a directory".into()],
+        ),
+        (
+            vec!["--junit", &under_a_file],
+            vec![
+                format!("--junit {under_a_file}"),
+                format!("{} is not a directory", a_file.display()),
+            ],
+        ),
+        (
+            vec!["--markdown", "/nonexistent/dir/x.md"],
+            vec![
+                "--markdown /nonexistent/dir/x.md".into(),
+                "no directory /nonexistent/dir".into(),
+            ],
+        ),
+        (
+            vec!["--html", &html_under_a_file],
+            vec![
+                format!("--html {html_under_a_file}"),
+                "cannot create it".into(),
+            ],
+        ),
+        (
+            vec!["--generated", "3", "--save-dir", &save_under_a_file],
+            vec![
+                format!("--save-dir {save_under_a_file}"),
+                format!("{} is not a directory", a_file.display()),
+            ],
+        ),
+    ];
+    for (extra, needles) in cases {
+        let mut args = vec!["check", "--case", "all-fast"];
+        args.extend(extra.iter().copied());
+        let out = overtime(&args, &[]);
+        assert_eq!(code(&out), 2, "{args:?}: {}", text(&out));
+        for needle in needles {
+            assert!(
+                text(&out).contains(&needle),
+                "{args:?}: `{needle}` in {}",
+                text(&out)
+            );
+        }
+        assert!(
+            !text(&out).contains("property "),
+            "{args:?}: refused before the run, yet a matrix was printed: {}",
+            text(&out)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// A write that fails at the end (here /dev/full: it opens, but every write fails) does not
+/// hide the verdict: the matrix and the verdict line are printed, the write error follows on
+/// stderr, and a violation still exits 1; a run that passed exits 2 (what was asked was not
+/// produced).
+#[test]
+fn a_write_failing_at_the_end_keeps_the_verdict_and_its_exit_code() {
+    let violating = run(&["--json", "/dev/full"]);
+    let stdout = String::from_utf8_lossy(&violating.stdout);
+    let stderr = String::from_utf8_lossy(&violating.stderr);
+    assert_eq!(code(&violating), 1, "{}", text(&violating));
+    assert!(stdout.contains("P09 bounded_concurrency"), "{stdout}");
+    assert!(stdout.contains("does not conform:"), "{stdout}");
+    assert!(
+        stderr.contains("--json: cannot write /dev/full"),
+        "{stderr}"
+    );
+
+    let reference = overtime(
+        &[
+            "check",
+            "--case",
+            "all-fast",
+            "--mode",
+            "list",
+            "--epsilon-ms",
+            EPSILON,
+            "--junit",
+            "/dev/full",
+        ],
+        &[],
+    );
+    let stdout = String::from_utf8_lossy(&reference.stdout);
+    let stderr = String::from_utf8_lossy(&reference.stderr);
+    assert!(
+        stderr.contains("--junit: cannot write /dev/full"),
+        "{stderr}"
+    );
+    if stdout.contains("conforms: every MUST property passes") {
+        assert_eq!(code(&reference), 2, "{}", text(&reference));
+        assert!(stderr.contains("the run itself passed"), "{stderr}");
+    } else {
+        // A loaded machine made a verdict inconclusive: the run's own exit code stands.
+        assert!(stdout.contains("does not conform:"), "{stdout}");
+        assert_eq!(code(&reference), 1, "{}", text(&reference));
     }
 }
 

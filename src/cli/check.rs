@@ -3,6 +3,7 @@
 
 use super::gate::{Gate, OutputArgs};
 use super::invoked_as;
+use super::writable;
 use crate::executors;
 use crate::generated;
 use crate::outputs::{ResultsFile, RunPlan};
@@ -97,6 +98,9 @@ pub fn check(args: &CheckArgs) -> Result<bool, String> {
         );
     }
     let gate = Gate::prepare(&args.outputs)?;
+    if args.generated.is_some() {
+        writable::directory("--save-dir", &args.save_dir, false)?;
+    }
     gate.expect_run(Millis(epsilon), Millis(timeout))?;
     let modes = if args.modes.is_empty() {
         Mode::ALL.to_vec()
@@ -151,14 +155,20 @@ pub fn check(args: &CheckArgs) -> Result<bool, String> {
         Some(calls) => run_generated(args, &execs, &modes, epsilon, calls)?,
         None => 0,
     };
-    let passes = gate.finish(&doc, &invoked_as())?;
-    if found > 0 {
-        println!(
-            "does not conform: {found} generated workload(s) failing; the scenario files above \
-             replay them"
-        );
+    let gated = gate.finish(&doc, &invoked_as());
+    if found == 0 {
+        return gated;
     }
-    Ok(passes && found == 0)
+    println!(
+        "does not conform: {found} generated workload(s) failing; the scenario files above \
+         replay them"
+    );
+    // A write error does not turn this failure into a usage error: it is reported, and the
+    // exit code stays the failure's.
+    if let Err(e) = gated {
+        eprintln!("overtime: {e}");
+    }
+    Ok(false)
 }
 
 /// The cases of the run: the scenario files given, else the catalogue at T — at T = 0 every

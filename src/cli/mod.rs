@@ -6,6 +6,7 @@ mod check;
 mod gate;
 mod list;
 mod merge;
+mod writable;
 mod zoo;
 
 use clap::{Parser, Subcommand};
@@ -20,7 +21,9 @@ Exit codes (check and merge):
      with --baseline: something got worse, and the report names it
   2  a usage or configuration error: a bad option, an executor that does not start, an
      unreadable or incomparable baseline, shards that do not make a whole run, an output
-     that cannot be written";
+     that cannot be written (every output path is checked before the run; a write that still
+     fails at the end is reported after the verdict line, and exits 2 only if the run passed:
+     a failing run keeps its 1)";
 
 #[derive(Parser)]
 #[command(
