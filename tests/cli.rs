@@ -429,6 +429,153 @@ fn a_write_failing_at_the_end_keeps_the_verdict_and_its_exit_code() {
     }
 }
 
+/// An ε that judges nothing (0 in real time), that would make the run absurdly long (above
+/// 60 s), or that exceeds T is refused with exit 2 and the reason, before anything runs.
+#[test]
+fn an_absurd_epsilon_is_refused_before_the_run_saying_why() {
+    let cases: [(&[&str], &[&str]); 3] = [
+        (
+            &["--epsilon-ms", "1e12"],
+            &[
+                "--epsilon-ms 1000000000000 is refused",
+                "largest accepted is 60.00 s",
+            ],
+        ),
+        (
+            &["--epsilon-ms", "0"],
+            &[
+                "--epsilon-ms 0 is refused",
+                "every verdict would be inconclusive",
+            ],
+        ),
+        (
+            &["--epsilon-ms", "150", "--timeout-ms", "100"],
+            &[
+                "--epsilon-ms 150 is more than T = 100 ms",
+                "raise --timeout-ms",
+            ],
+        ),
+    ];
+    for (extra, needles) in cases {
+        let mut args = vec!["check", "--case", "all-fast"];
+        args.extend_from_slice(extra);
+        let out = overtime(&args, &[]);
+        assert_eq!(code(&out), 2, "{args:?}: {}", text(&out));
+        for needle in needles {
+            assert!(
+                text(&out).contains(needle),
+                "{args:?}: `{needle}` in {}",
+                text(&out)
+            );
+        }
+        assert!(
+            !text(&out).contains("property "),
+            "{args:?}: {}",
+            text(&out)
+        );
+    }
+}
+
+/// A T below what the machine can honour (0 < T < 5 ms) is flagged: a warning before the run,
+/// each failure marked as possibly the machine's, a note after the verdict line, and the exit
+/// code still the verdict's. T = 0 (every timeout due at once) is not flagged.
+#[test]
+fn a_t_too_small_to_honour_is_flagged_and_its_failures_marked() {
+    let out = overtime(
+        &[
+            "check",
+            "--executor",
+            "mutant:exceeds-n-jobs",
+            "--case",
+            "many-small",
+            "--mode",
+            "list",
+            "--timeout-ms",
+            "1",
+        ],
+        &[],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    assert!(
+        stderr.contains("warning: T = 1 ms is below the 5 ms this machine can honour"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("FAIL list P09 bounded_concurrency"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("[T = 1 ms is too small to judge on this machine"),
+        "{stdout}"
+    );
+    let verdict_line = stdout.find("does not conform:").expect("the verdict line");
+    let note = stdout.find("note: T = 1 ms").expect("the note");
+    assert!(note > verdict_line, "{stdout}");
+
+    let zero = overtime(
+        &[
+            "check",
+            "--case",
+            "all-fast",
+            "--mode",
+            "list",
+            "--timeout-ms",
+            "0",
+        ],
+        &[],
+    );
+    assert!(!text(&zero).contains("too small"), "{}", text(&zero));
+}
+
+/// `--mode list --mode list` (and repeated executors and cases) run once.
+#[test]
+fn repeated_modes_executors_and_cases_run_once() {
+    let d = dir("repeated");
+    let json = d.join("r.json");
+    let json_arg = json.display().to_string();
+    let out = overtime(
+        &[
+            "check",
+            "--executor",
+            "reference",
+            "--executor",
+            "reference",
+            "--mode",
+            "list",
+            "--mode",
+            "list",
+            "--case",
+            "all-fast",
+            "--case",
+            "all-fast",
+            "--epsilon-ms",
+            EPSILON,
+            "--json",
+            &json_arg,
+        ],
+        &[],
+    );
+    assert!(code(&out) <= 1, "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("checking 1 case run(s)"), "{stderr}");
+    assert_eq!(stderr.matches("checking ").count(), 1, "{stderr}");
+    for option in ["--mode list", "--case all-fast", "--executor reference"] {
+        assert!(
+            stderr.contains(&format!(
+                "note: {option} given more than once; it runs once"
+            )),
+            "{stderr}"
+        );
+    }
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(doc["run"]["modes"], json!(["list"]));
+    assert_eq!(doc["run"]["cases"], json!(["all-fast"]));
+    assert_eq!(doc["executors"].as_array().map(Vec::len), Some(1));
+    let _ = std::fs::remove_dir_all(&d);
+}
+
 #[test]
 fn the_help_documents_the_exit_codes() {
     for args in [&["--help"][..], &["check", "--help"], &["merge", "--help"]] {

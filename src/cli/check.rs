@@ -2,6 +2,7 @@
 //! show progress, print the matrix, and hand the results to the gate.
 
 use super::gate::{Gate, OutputArgs};
+use super::guards;
 use super::invoked_as;
 use super::writable;
 use crate::executors;
@@ -10,7 +11,7 @@ use crate::outputs::{ResultsFile, RunPlan};
 use crate::progress::{Progress, Style};
 use crate::shard::{self, Shard};
 use overtime_harness::{
-    catalogue, fold, report, run_case, Case, Millis, Mode, RunConfig, DEFAULT_EPSILON,
+    catalogue, fold, report, run_case, Case, Millis, Mode, Ms, RunConfig, DEFAULT_EPSILON,
 };
 use std::time::{Duration, Instant};
 
@@ -78,6 +79,26 @@ pub fn check(args: &CheckArgs) -> Result<bool, String> {
     };
     let epsilon = args.epsilon_ms.map_or(default_epsilon, Duration::from);
     let timeout = args.timeout_ms.map_or(default_timeout, Duration::from);
+    let catalogue = args.scenarios.is_empty();
+    guards::check_epsilon(epsilon, Some(timeout).filter(|_| catalogue))?;
+    let wake_up = guards::wake_up_lateness();
+    if wake_up > epsilon / 2 {
+        eprintln!(
+            "warning: ε/2 = {} is below this machine's wake-up lateness right now ({}: a 1 ms \
+             sleep overshoots that much): a case during which the harness wakes later than ε/2 \
+             is retried, then inconclusive, so expect inconclusive verdicts; raise --epsilon-ms",
+            Ms(epsilon / 2),
+            Ms(wake_up)
+        );
+    }
+    let too_small = guards::t_too_small(timeout, wake_up).filter(|_| catalogue);
+    if let Some(why) = &too_small {
+        eprintln!(
+            "warning: {why}; every failure of the catalogue's scaled cases will be marked \
+             \"too small to judge\"; use --timeout-ms {} or more for verdicts about the executor",
+            Millis(guards::MIN_REAL_TIME_T)
+        );
+    }
     if timeout.is_zero() {
         eprintln!(
             "note: T = 0: every timeout of the catalogue is due at once (its durations keep \
@@ -105,12 +126,14 @@ pub fn check(args: &CheckArgs) -> Result<bool, String> {
     let modes = if args.modes.is_empty() {
         Mode::ALL.to_vec()
     } else {
-        args.modes.clone()
+        guards::once("--mode", &args.modes)
     };
-    let cases = select_cases(cases_to_run(args, timeout)?, &args.cases)?;
+    let case_names = guards::once("--case", &args.cases);
+    let cases = select_cases(cases_to_run(args, timeout)?, &case_names)?;
+    let executor_names = guards::once("--executor", &args.executors);
     let progress = Progress::new(Style::from_environment(), args.verbose);
     let mut execs = Vec::new();
-    for name in &args.executors {
+    for name in &executor_names {
         progress.opening(name);
         let opened = executors::open(name, Some(progress.heartbeat()));
         progress.opened();
@@ -129,7 +152,10 @@ pub fn check(args: &CheckArgs) -> Result<bool, String> {
             let case = &cases[item.case];
             shown.case_started(item.mode, &case.name);
             let began = Instant::now();
-            let run = run_case(executor, case, item.mode, &config);
+            let mut run = run_case(executor, case, item.mode, &config);
+            if too_small.is_some() && !case.absolute {
+                guards::mark_too_small(&mut run, timeout);
+            }
             shown.case_finished(&run, began.elapsed());
             runs.push(run);
         }
@@ -152,10 +178,16 @@ pub fn check(args: &CheckArgs) -> Result<bool, String> {
     };
     let doc = ResultsFile::new(Millis(epsilon), plan, results);
     let found = match args.generated {
-        Some(calls) => run_generated(args, &execs, &modes, epsilon, calls)?,
+        Some(calls) => run_generated(args, &executor_names, &execs, &modes, epsilon, calls)?,
         None => 0,
     };
     let gated = gate.finish(&doc, &invoked_as());
+    if let (Some(why), Ok(false)) = (&too_small, &gated) {
+        println!(
+            "note: {why}; re-run at --timeout-ms {} or more",
+            Millis(guards::MIN_REAL_TIME_T)
+        );
+    }
     if found == 0 {
         return gated;
     }
@@ -196,13 +228,14 @@ fn cases_to_run(args: &CheckArgs, timeout: Duration) -> Result<Vec<Case>, String
 /// had a MUST failure (each shrunk, written and its replay command printed).
 fn run_generated(
     args: &CheckArgs,
+    names: &[String],
     execs: &[std::sync::Arc<dyn overtime_harness::CaseExecutor>],
     modes: &[Mode],
     epsilon: Duration,
     calls: u32,
 ) -> Result<usize, String> {
     let mut found = 0;
-    for (executor, arg) in execs.iter().zip(&args.executors) {
+    for (executor, arg) in execs.iter().zip(names) {
         match generated::run(
             executor,
             arg,

@@ -4,6 +4,7 @@
 
 mod check;
 mod gate;
+mod guards;
 mod list;
 mod merge;
 mod writable;
