@@ -576,6 +576,150 @@ fn repeated_modes_executors_and_cases_run_once() {
     let _ = std::fs::remove_dir_all(&d);
 }
 
+/// The live processes (not zombies) whose command line holds `marker`.
+fn processes_marked(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let dir = entry.path();
+        let Ok(cmdline) = std::fs::read(dir.join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        let stat = std::fs::read_to_string(dir.join("stat")).unwrap_or_default();
+        let zombie = stat
+            .rfind(')')
+            .is_some_and(|i| stat[i + 1..].trim_start().starts_with('Z'));
+        if cmdline.contains(marker) && !zombie {
+            found.push(format!("{}: {cmdline}", dir.display()));
+        }
+    }
+    found
+}
+
+/// SIGINT during a run of an adapter with workers (one of them an orphan ignoring SIGTERM):
+/// every one of its processes is gone after the exit, the matrix of the finished case runs is
+/// printed, the JSON is written marked interrupted, and the exit code is 130.
+#[test]
+fn an_interrupt_kills_every_adapter_process_and_keeps_the_partial_results() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    let d = dir("interrupt");
+    let json = d.join("partial.json");
+    let marker = format!("overtime-interrupt-test-{}", std::process::id());
+    let adapter = format!(
+        "cmd:python3 {}/adapters/python/fake_adapter.py silent-with-workers {marker}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let json_arg = json.display().to_string();
+    let mut child = Command::new(BIN)
+        .args([
+            "check",
+            "--executor",
+            &adapter,
+            "--mode",
+            "list",
+            "--timeout-ms",
+            "100",
+            "--epsilon-ms",
+            "50",
+            "--json",
+            &json_arg,
+        ])
+        .env("CI", "true")
+        .env_remove("GITHUB_ACTIONS")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the overtime binary runs");
+    let (tx, rx) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    // Wait for the first case run to finish (a silent adapter's case ends at its watchdog).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                let first_done = line.contains("] 1/");
+                seen.push(line);
+                if first_done {
+                    break;
+                }
+            }
+            Err(_) => {
+                let _ = child.kill();
+                panic!("no case run finished within 60 s: {seen:#?}");
+            }
+        }
+    }
+    assert!(
+        !processes_marked(&marker).is_empty(),
+        "the adapter's workers should be running"
+    );
+    let pid = child.id().to_string();
+    let signalled = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(signalled.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("overtime did not exit within 30 s of SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
+    reader.join().unwrap();
+    let stderr: Vec<String> = rx.try_iter().collect();
+    let everything = format!("{stdout}\n{}\n{}", seen.join("\n"), stderr.join("\n"));
+    assert_eq!(status.code(), Some(130), "{everything}");
+    assert!(stdout.contains("P01 liveness"), "{everything}");
+    assert!(stdout.contains("interrupted after "), "{everything}");
+    assert!(
+        stdout.contains("no verdict on the whole run"),
+        "{everything}"
+    );
+    assert!(!stdout.contains("conform"), "{everything}");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(
+        doc["interrupted"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("interrupted after ")),
+        "{doc}"
+    );
+    let cases = doc["executors"][0]["cases"].as_array().map_or(0, Vec::len);
+    assert!(cases >= 1, "the finished case runs are kept: {doc}");
+    // Nothing of the adapter outlives the harness: not the adapter, not its workers.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut left = processes_marked(&marker);
+    while !left.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        left = processes_marked(&marker);
+    }
+    for line in &left {
+        // Do not leave them running on the machine when the test fails.
+        let pid = line
+            .trim_start_matches("/proc/")
+            .split(':')
+            .next()
+            .unwrap_or("");
+        let _ = Command::new("kill").args(["-9", pid]).status();
+    }
+    assert!(left.is_empty(), "processes left behind: {left:#?}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
 #[test]
 fn the_help_documents_the_exit_codes() {
     for args in [&["--help"][..], &["check", "--help"], &["merge", "--help"]] {

@@ -278,6 +278,7 @@ impl Process {
                 )
             })?;
         let pgid = i32::try_from(child.id()).unwrap_or(i32::MAX);
+        group::register(pgid);
         let shared = Arc::new(Shared {
             label,
             inner: Mutex::new(Inner {
@@ -484,8 +485,9 @@ impl Process {
         if let Some(waiter) = self.waiter.lock().unwrap_or_else(|e| e.into_inner()).take() {
             let _ = waiter.join();
         }
-        if let Err(e) = group::reap(self.pgid, REAP_LIMIT) {
-            problems.push(format!("{label}: {e}"));
+        match group::reap(self.pgid, REAP_LIMIT) {
+            Ok(_) => group::forget(self.pgid),
+            Err(e) => problems.push(format!("{label}: {e}")),
         }
         self.stdin.lock().unwrap_or_else(|e| e.into_inner()).take();
         // The readers end at EOF, once every process holding the pipes is gone.

@@ -3,6 +3,7 @@
 
 use super::gate::{Gate, OutputArgs};
 use super::guards;
+use super::interrupt;
 use super::invoked_as;
 use super::writable;
 use crate::executors;
@@ -131,6 +132,7 @@ pub fn check(args: &CheckArgs) -> Result<bool, String> {
     let case_names = guards::once("--case", &args.cases);
     let cases = select_cases(cases_to_run(args, timeout)?, &case_names)?;
     let executor_names = guards::once("--executor", &args.executors);
+    interrupt::install()?;
     let progress = Progress::new(Style::from_environment(), args.verbose);
     let mut execs = Vec::new();
     for name in &executor_names {
@@ -143,12 +145,19 @@ pub fn check(args: &CheckArgs) -> Result<bool, String> {
     let work = shard::select(shard::plan(&profiles, &modes, cases.len()), args.shard);
     let config = RunConfig::with_epsilon(epsilon);
     let mut results = Vec::new();
+    let mut finished_runs = 0;
     for (index, (executor, profile)) in execs.iter().zip(profiles).enumerate() {
+        if interrupt::interrupted() {
+            break;
+        }
         let mine: Vec<_> = work.iter().filter(|w| w.executor == index).collect();
         let mut shown = progress.executor(&profile.name, mine.len());
         let started = Instant::now();
         let mut runs = Vec::new();
         for item in mine {
+            if interrupt::interrupted() {
+                break;
+            }
             let case = &cases[item.case];
             shown.case_started(item.mode, &case.name);
             let began = Instant::now();
@@ -156,9 +165,14 @@ pub fn check(args: &CheckArgs) -> Result<bool, String> {
             if too_small.is_some() && !case.absolute {
                 guards::mark_too_small(&mut run, timeout);
             }
+            if interrupt::interrupted() {
+                // Its adapter was killed under it: what it recorded is the interrupt's.
+                break;
+            }
             shown.case_finished(&run, began.elapsed());
             runs.push(run);
         }
+        finished_runs += runs.len();
         shown.finish();
         let result = fold(profile, &modes, epsilon, runs, started.elapsed());
         print!("{}", report::matrix(&result, &modes));
@@ -176,7 +190,17 @@ pub fn check(args: &CheckArgs) -> Result<bool, String> {
         cases: cases.iter().map(|c| c.name.clone()).collect(),
         shard: args.shard,
     };
-    let doc = ResultsFile::new(Millis(epsilon), plan, results);
+    let mut doc = ResultsFile::new(Millis(epsilon), plan, results);
+    if interrupt::interrupted() {
+        let why = format!(
+            "interrupted after {finished_runs} of {} case run(s); the matrices cover only those",
+            work.len()
+        );
+        doc.interrupted = Some(why.clone());
+        gate.write_partial(&doc, &invoked_as());
+        println!("{why}: no verdict on the whole run");
+        return Ok(false);
+    }
     let found = match args.generated {
         Some(calls) => run_generated(args, &executor_names, &execs, &modes, epsilon, calls)?,
         None => 0,

@@ -117,6 +117,14 @@ impl<'a> Gate<'a> {
         Ok(false)
     }
 
+    /// Writes the outputs of an interrupted run's partial results (no gate, no verdict line:
+    /// the caller says the run was interrupted); what cannot be written is said on stderr.
+    pub fn write_partial(&self, doc: &ResultsFile, command: &str) {
+        for error in self.write_outputs(doc, None, command) {
+            eprintln!("overtime: {error}");
+        }
+    }
+
     /// Writes every output asked for; what could not be written, one message each.
     fn write_outputs(
         &self,

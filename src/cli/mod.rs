@@ -5,6 +5,7 @@
 mod check;
 mod gate;
 mod guards;
+mod interrupt;
 mod list;
 mod merge;
 mod writable;
@@ -24,7 +25,10 @@ Exit codes (check and merge):
      unreadable or incomparable baseline, shards that do not make a whole run, an output
      that cannot be written (every output path is checked before the run; a write that still
      fails at the end is reported after the verdict line, and exits 2 only if the run passed:
-     a failing run keeps its 1)";
+     a failing run keeps its 1)
+  130 interrupted (SIGINT, SIGTERM): every adapter's process group was killed and reaped,
+     the matrix of the case runs that finished was printed, and the outputs (--json …) were
+     written from them, the JSON marked \"interrupted\"";
 
 #[derive(Parser)]
 #[command(
@@ -65,6 +69,12 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::check(&args),
         Command::Merge(args) => merge::merge(&args),
     };
+    if interrupt::interrupted() {
+        if let Err(message) = outcome {
+            eprintln!("overtime: {message}");
+        }
+        return ExitCode::from(interrupt::EXIT_INTERRUPTED);
+    }
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
