@@ -19,6 +19,12 @@ pub fn merge(files: &[(String, ResultsFile)]) -> Result<ResultsFile, String> {
         return Err("nothing to merge: give one or more results files".into());
     };
     for (name, file) in files {
+        if let Some(why) = &file.interrupted {
+            return Err(format!(
+                "{name} holds the partial results of an interrupted run ({why}): run it again \
+                 to completion before merging it"
+            ));
+        }
         if file.epsilon_ms != first.epsilon_ms {
             return Err(format!(
                 "{first_name} was run at ε = {} ms and {name} at ε = {} ms: verdicts at \

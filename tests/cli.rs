@@ -313,6 +313,410 @@ fn usage_errors_exit_2_before_anything_runs() {
     }
 }
 
+/// Every output path is checked before the run: the error names the option, the path and
+/// what is wrong, and no case runs (no matrix is printed).
+#[test]
+fn an_output_that_cannot_be_written_is_refused_before_the_run_naming_its_option() {
+    let d = dir("unwritable");
+    let a_file = d.join("a-file");
+    std::fs::write(&a_file, "").unwrap();
+    let under_a_file = a_file.join("x.xml").display().to_string();
+    let a_dir = d.display().to_string();
+    let html_under_a_file = a_file.join("report").display().to_string();
+    let save_under_a_file = a_file.join("regressions").display().to_string();
+    let cases: Vec<(Vec<&str>, Vec<String>)> = vec![
+        (
+            vec!["--json", &a_dir],
+            vec![format!("--json {a_dir}"), "it is a directory".into()],
+        ),
+        (
+            vec!["--junit", &under_a_file],
+            vec![
+                format!("--junit {under_a_file}"),
+                format!("{} is not a directory", a_file.display()),
+            ],
+        ),
+        (
+            vec!["--markdown", "/nonexistent/dir/x.md"],
+            vec![
+                "--markdown /nonexistent/dir/x.md".into(),
+                "no directory /nonexistent/dir".into(),
+            ],
+        ),
+        (
+            vec!["--html", &html_under_a_file],
+            vec![
+                format!("--html {html_under_a_file}"),
+                "cannot create it".into(),
+            ],
+        ),
+        (
+            vec!["--generated", "3", "--save-dir", &save_under_a_file],
+            vec![
+                format!("--save-dir {save_under_a_file}"),
+                format!("{} is not a directory", a_file.display()),
+            ],
+        ),
+    ];
+    for (extra, needles) in cases {
+        let mut args = vec!["check", "--case", "all-fast"];
+        args.extend(extra.iter().copied());
+        let out = overtime(&args, &[]);
+        assert_eq!(code(&out), 2, "{args:?}: {}", text(&out));
+        for needle in needles {
+            assert!(
+                text(&out).contains(&needle),
+                "{args:?}: `{needle}` in {}",
+                text(&out)
+            );
+        }
+        assert!(
+            !text(&out).contains("property "),
+            "{args:?}: refused before the run, yet a matrix was printed: {}",
+            text(&out)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// A write that fails at the end (here /dev/full: it opens, but every write fails) does not
+/// hide the verdict: the matrix and the verdict line are printed, the write error follows on
+/// stderr, and a violation still exits 1; a run that passed exits 2 (what was asked was not
+/// produced).
+#[test]
+fn a_write_failing_at_the_end_keeps_the_verdict_and_its_exit_code() {
+    let violating = run(&["--json", "/dev/full"]);
+    let stdout = String::from_utf8_lossy(&violating.stdout);
+    let stderr = String::from_utf8_lossy(&violating.stderr);
+    assert_eq!(code(&violating), 1, "{}", text(&violating));
+    assert!(stdout.contains("P09 bounded_concurrency"), "{stdout}");
+    assert!(stdout.contains("does not conform:"), "{stdout}");
+    assert!(
+        stderr.contains("--json: cannot write /dev/full"),
+        "{stderr}"
+    );
+
+    let reference = overtime(
+        &[
+            "check",
+            "--case",
+            "all-fast",
+            "--mode",
+            "list",
+            "--epsilon-ms",
+            EPSILON,
+            "--junit",
+            "/dev/full",
+        ],
+        &[],
+    );
+    let stdout = String::from_utf8_lossy(&reference.stdout);
+    let stderr = String::from_utf8_lossy(&reference.stderr);
+    assert!(
+        stderr.contains("--junit: cannot write /dev/full"),
+        "{stderr}"
+    );
+    if stdout.contains("conforms: every MUST property passes") {
+        assert_eq!(code(&reference), 2, "{}", text(&reference));
+        assert!(stderr.contains("the run itself passed"), "{stderr}");
+    } else {
+        // A loaded machine made a verdict inconclusive: the run's own exit code stands.
+        assert!(stdout.contains("does not conform:"), "{stdout}");
+        assert_eq!(code(&reference), 1, "{}", text(&reference));
+    }
+}
+
+/// An ε that judges nothing (0 in real time), that would make the run absurdly long (above
+/// 60 s), or that exceeds T is refused with exit 2 and the reason, before anything runs.
+#[test]
+fn an_absurd_epsilon_is_refused_before_the_run_saying_why() {
+    let cases: [(&[&str], &[&str]); 3] = [
+        (
+            &["--epsilon-ms", "1e12"],
+            &[
+                "--epsilon-ms 1000000000000 is refused",
+                "largest accepted is 60.00 s",
+            ],
+        ),
+        (
+            &["--epsilon-ms", "0"],
+            &[
+                "--epsilon-ms 0 is refused",
+                "every verdict would be inconclusive",
+            ],
+        ),
+        (
+            &["--epsilon-ms", "150", "--timeout-ms", "100"],
+            &[
+                "--epsilon-ms 150 is more than T = 100 ms",
+                "raise --timeout-ms",
+            ],
+        ),
+    ];
+    for (extra, needles) in cases {
+        let mut args = vec!["check", "--case", "all-fast"];
+        args.extend_from_slice(extra);
+        let out = overtime(&args, &[]);
+        assert_eq!(code(&out), 2, "{args:?}: {}", text(&out));
+        for needle in needles {
+            assert!(
+                text(&out).contains(needle),
+                "{args:?}: `{needle}` in {}",
+                text(&out)
+            );
+        }
+        assert!(
+            !text(&out).contains("property "),
+            "{args:?}: {}",
+            text(&out)
+        );
+    }
+}
+
+/// A T below what the machine can honour (0 < T < 5 ms) is flagged: a warning before the run,
+/// each failure marked as possibly the machine's, a note after the verdict line, and the exit
+/// code still the verdict's. T = 0 (every timeout due at once) is not flagged.
+#[test]
+fn a_t_too_small_to_honour_is_flagged_and_its_failures_marked() {
+    let out = overtime(
+        &[
+            "check",
+            "--executor",
+            "mutant:exceeds-n-jobs",
+            "--case",
+            "many-small",
+            "--mode",
+            "list",
+            "--timeout-ms",
+            "1",
+        ],
+        &[],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    assert!(
+        stderr.contains("warning: T = 1 ms is below the 5 ms this machine can honour"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("FAIL list P09 bounded_concurrency"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("[T = 1 ms is too small to judge on this machine"),
+        "{stdout}"
+    );
+    let verdict_line = stdout.find("does not conform:").expect("the verdict line");
+    let note = stdout.find("note: T = 1 ms").expect("the note");
+    assert!(note > verdict_line, "{stdout}");
+
+    let zero = overtime(
+        &[
+            "check",
+            "--case",
+            "all-fast",
+            "--mode",
+            "list",
+            "--timeout-ms",
+            "0",
+        ],
+        &[],
+    );
+    assert!(!text(&zero).contains("too small"), "{}", text(&zero));
+}
+
+/// `--mode list --mode list` (and repeated executors and cases) run once.
+#[test]
+fn repeated_modes_executors_and_cases_run_once() {
+    let d = dir("repeated");
+    let json = d.join("r.json");
+    let json_arg = json.display().to_string();
+    let out = overtime(
+        &[
+            "check",
+            "--executor",
+            "reference",
+            "--executor",
+            "reference",
+            "--mode",
+            "list",
+            "--mode",
+            "list",
+            "--case",
+            "all-fast",
+            "--case",
+            "all-fast",
+            "--epsilon-ms",
+            EPSILON,
+            "--json",
+            &json_arg,
+        ],
+        &[],
+    );
+    assert!(code(&out) <= 1, "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("checking 1 case run(s)"), "{stderr}");
+    assert_eq!(stderr.matches("checking ").count(), 1, "{stderr}");
+    for option in ["--mode list", "--case all-fast", "--executor reference"] {
+        assert!(
+            stderr.contains(&format!(
+                "note: {option} given more than once; it runs once"
+            )),
+            "{stderr}"
+        );
+    }
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(doc["run"]["modes"], json!(["list"]));
+    assert_eq!(doc["run"]["cases"], json!(["all-fast"]));
+    assert_eq!(doc["executors"].as_array().map(Vec::len), Some(1));
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// The live processes (not zombies) whose command line holds `marker`.
+fn processes_marked(marker: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let dir = entry.path();
+        let Ok(cmdline) = std::fs::read(dir.join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        let stat = std::fs::read_to_string(dir.join("stat")).unwrap_or_default();
+        let zombie = stat
+            .rfind(')')
+            .is_some_and(|i| stat[i + 1..].trim_start().starts_with('Z'));
+        if cmdline.contains(marker) && !zombie {
+            found.push(format!("{}: {cmdline}", dir.display()));
+        }
+    }
+    found
+}
+
+/// SIGINT during a run of an adapter with workers (one of them an orphan ignoring SIGTERM):
+/// every one of its processes is gone after the exit, the matrix of the finished case runs is
+/// printed, the JSON is written marked interrupted, and the exit code is 130.
+#[test]
+fn an_interrupt_kills_every_adapter_process_and_keeps_the_partial_results() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    let d = dir("interrupt");
+    let json = d.join("partial.json");
+    let marker = format!("overtime-interrupt-test-{}", std::process::id());
+    let adapter = format!(
+        "cmd:python3 {}/adapters/python/fake_adapter.py silent-with-workers {marker}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let json_arg = json.display().to_string();
+    let mut child = Command::new(BIN)
+        .args([
+            "check",
+            "--executor",
+            &adapter,
+            "--mode",
+            "list",
+            "--timeout-ms",
+            "100",
+            "--epsilon-ms",
+            "50",
+            "--json",
+            &json_arg,
+        ])
+        .env("CI", "true")
+        .env_remove("GITHUB_ACTIONS")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the overtime binary runs");
+    let (tx, rx) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    // Wait for the first case run to finish (a silent adapter's case ends at its watchdog).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                let first_done = line.contains("] 1/");
+                seen.push(line);
+                if first_done {
+                    break;
+                }
+            }
+            Err(_) => {
+                let _ = child.kill();
+                panic!("no case run finished within 60 s: {seen:#?}");
+            }
+        }
+    }
+    assert!(
+        !processes_marked(&marker).is_empty(),
+        "the adapter's workers should be running"
+    );
+    let pid = child.id().to_string();
+    let signalled = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(signalled.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("overtime did not exit within 30 s of SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
+    reader.join().unwrap();
+    let stderr: Vec<String> = rx.try_iter().collect();
+    let everything = format!("{stdout}\n{}\n{}", seen.join("\n"), stderr.join("\n"));
+    assert_eq!(status.code(), Some(130), "{everything}");
+    assert!(stdout.contains("P01 liveness"), "{everything}");
+    assert!(stdout.contains("interrupted after "), "{everything}");
+    assert!(
+        stdout.contains("no verdict on the whole run"),
+        "{everything}"
+    );
+    assert!(!stdout.contains("conform"), "{everything}");
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(
+        doc["interrupted"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("interrupted after ")),
+        "{doc}"
+    );
+    let cases = doc["executors"][0]["cases"].as_array().map_or(0, Vec::len);
+    assert!(cases >= 1, "the finished case runs are kept: {doc}");
+    // Nothing of the adapter outlives the harness: not the adapter, not its workers.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut left = processes_marked(&marker);
+    while !left.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        left = processes_marked(&marker);
+    }
+    for line in &left {
+        // Do not leave them running on the machine when the test fails.
+        let pid = line
+            .trim_start_matches("/proc/")
+            .split(':')
+            .next()
+            .unwrap_or("");
+        let _ = Command::new("kill").args(["-9", pid]).status();
+    }
+    assert!(left.is_empty(), "processes left behind: {left:#?}");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
 #[test]
 fn the_help_documents_the_exit_codes() {
     for args in [&["--help"][..], &["check", "--help"], &["merge", "--help"]] {

@@ -219,6 +219,48 @@ fn an_adapter_silent_mid_call_is_ended_by_the_watchdog_and_killed() {
     );
 }
 
+/// An adapter that answers the hello and the clock but never reacts to a call: no
+/// `call_made`, nothing at all. The harness's hand-over is the call instant, and P01 fails
+/// naming the missing report, in every mode.
+#[rstest]
+fn a_silent_executor_fails_liveness_from_the_hand_over_in_every_mode(
+    #[values(Mode::List, Mode::Ordered, Mode::Unordered)] mode: Mode,
+) {
+    let (run, problems) = bounded("silent", move || {
+        let executor = Arc::new(fake("silent").expect("the silent adapter handshakes"));
+        let dynamic: Arc<dyn CaseExecutor> = executor.clone();
+        let run = run_case(&dynamic, &small_case(), mode, &config());
+        (run, executor.teardown_problems())
+    });
+    assert!(watchdog_fired(&run), "{:?}", run.trace.events);
+    assert!(
+        run.trace.events.iter().all(|e| e.event != Event::CallMade),
+        "{:?}",
+        run.trace.events
+    );
+    let liveness = judge(&run.trace, config().epsilon)
+        .verdicts
+        .into_iter()
+        .find(|(p, _)| *p == Property::Liveness)
+        .map(|(_, v)| v)
+        .expect("P01 has a verdict");
+    assert_eq!(liveness.verdict, VerdictKind::Fail, "{}", liveness.evidence);
+    for words in [
+        "handed the call over at",
+        "never reported `call_made`",
+        "whatever the clock",
+        "hung",
+    ] {
+        assert!(
+            liveness.evidence.contains(words),
+            "{mode}: `{words}` missing from: {}",
+            liveness.evidence
+        );
+    }
+    // It still acknowledges the release: its teardown is clean.
+    assert!(problems.is_empty(), "{problems:?}");
+}
+
 #[test]
 fn a_result_delivered_twice_is_the_executors_fault_for_p04_not_a_protocol_error() {
     let (run, _) = run_scenario("duplicate-item");
@@ -242,7 +284,9 @@ fn a_correct_adapter_yields_a_clean_trace_on_the_harness_clock() {
     }
     // The adapter's stamps, mapped onto the harness's clock, keep the adapter's order.
     let kinds: Vec<&Event> = run.trace.events.iter().map(|e| &e.event).collect();
-    assert_eq!(kinds.first(), Some(&&Event::CallMade));
+    // The harness's hand-over comes first, then the adapter's own report of the call.
+    assert_eq!(kinds.first(), Some(&&Event::CallSent));
+    assert_eq!(kinds.get(1), Some(&&Event::CallMade));
     assert_eq!(
         kinds.last(),
         Some(&&Event::Answered(Answer::End)),

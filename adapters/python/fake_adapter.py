@@ -139,6 +139,13 @@ def main():
         # that ignores SIGTERM.
         subprocess.Popen(["sleep", "1000"])
         subprocess.Popen(["sh", "-c", "trap '' TERM; sleep 1000 & exit 0"])
+    if SCENARIO == "silent-with-workers":
+        # A pool's workers, carrying the marker given as argument 2 so a test can find them:
+        # a child, and an orphaned grandchild that ignores SIGTERM. Calls are then ignored.
+        marker = sys.argv[2] if len(sys.argv) > 2 else "overtime-fake-worker"
+        sleeper = [sys.executable, "-c", "import time; time.sleep(1000)", marker]
+        subprocess.Popen(sleeper)
+        subprocess.Popen(["sh", "-c", "trap '' TERM; \"$@\" & exit 0", "sh"] + sleeper)
     for line in sys.stdin.buffer:
         message = json.loads(line)
         kind = message["type"]
@@ -149,6 +156,8 @@ def main():
         elif kind == "clock":
             send({"type": "clock", "seq": message["seq"], "now_ns": now()})
         elif kind == "call":
+            if SCENARIO in ("silent", "silent-with-workers"):
+                continue  # an executor that never reacts to a call: not even `call_made`
             answer_call(message)
         elif kind == "release":
             send({"type": "released", "at_ns": now()})

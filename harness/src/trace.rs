@@ -121,6 +121,10 @@ impl Answer {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
+    /// The harness handed the call to an executor whose consumer runs elsewhere (an adapter
+    /// process), which reports the call's own events. When no `CallMade` follows, this is the
+    /// call instant: the executor side never reported making the call.
+    CallSent,
     /// The consumer made the call.
     CallMade,
     /// The executor's `run` returned (in List mode, with the whole answer).

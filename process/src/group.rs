@@ -8,6 +8,7 @@
 //! reap them at once and know they are gone.
 
 use std::io;
+use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -23,6 +24,36 @@ pub fn become_subreaper() {
             let _ = unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
         });
     }
+}
+
+/// The process groups of the adapters alive now, for [`kill_every_live_group`].
+static LIVE: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+fn live() -> std::sync::MutexGuard<'static, Vec<i32>> {
+    LIVE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Notes that an adapter's group `pgid` is alive (until [`forget`]).
+pub fn register(pgid: i32) {
+    live().push(pgid);
+}
+
+/// Notes that group `pgid` was killed and reaped.
+pub fn forget(pgid: i32) {
+    live().retain(|&g| g != pgid);
+}
+
+/// Kills every adapter group still alive and reaps its members (an interrupt: the run stops
+/// now). Returns the groups it killed.
+pub fn kill_every_live_group() -> Vec<i32> {
+    let groups = live().clone();
+    for &pgid in &groups {
+        let _ = kill(pgid);
+    }
+    for &pgid in &groups {
+        let _ = reap(pgid, Duration::from_secs(2));
+    }
+    groups
 }
 
 /// Sends SIGKILL to every process of group `pgid`. A group already gone is not an error.

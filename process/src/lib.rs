@@ -46,6 +46,14 @@ use session::Session;
 use std::sync::{Arc, Mutex, MutexGuard};
 pub use wire::{ExecutorInfo, Unsupported, MAX_LINE, PROTOCOL_VERSION};
 
+/// Kills the process group of every adapter alive now, in every [`ProcessExecutor`] of this
+/// process, and reaps its members: for an interrupt (SIGINT, SIGTERM), when the run stops at
+/// once. Each executor's own teardown still runs after (it finds its group gone). Returns how
+/// many groups it killed.
+pub fn kill_every_adapter() -> usize {
+    group::kill_every_live_group().len()
+}
+
 /// The adapter could not be started or did not handshake.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]

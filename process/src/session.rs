@@ -11,7 +11,7 @@ use super::call::{CallState, Step};
 use super::group;
 use super::options::{Heartbeat, ProcessOptions};
 use super::wire::{self, ExecutorInfo, FromAdapter, ToAdapter, Unsupported, MAX_LINE};
-use overtime_harness::{CallParams, Consumer, Mode, Ms, Profile, Recorder, TaskSpec};
+use overtime_harness::{CallParams, Consumer, Event, Mode, Ms, Profile, Recorder, TaskSpec};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::process::CommandExt;
@@ -213,7 +213,7 @@ impl Session {
         let id = self.next_call.fetch_add(1, Ordering::Relaxed);
         {
             let mut inner = shared.lock();
-            let mut call = CallState::new(id, recorder, params.mode, params.n_tasks);
+            let mut call = CallState::new(id, recorder.clone(), params.mode, params.n_tasks);
             if let Some(f) = &inner.failure {
                 call.fail(&format!("{f} (call {id} was never sent)"));
             }
@@ -223,9 +223,14 @@ impl Session {
                 return id;
             }
         }
+        // The hand-over: the call instant if the adapter never reports making the call.
+        let handed_over = recorder.stamp_of(Instant::now());
         let sent = self
             .process
             .send(&ToAdapter::call(id, params, tasks, consumer));
+        if sent.is_ok() {
+            recorder.record_at(handed_over, Event::CallSent);
+        }
         if let Err(e) = sent {
             let mut inner = shared.lock();
             let message = format!("{}: cannot send call {id}: {e}", shared.label);
@@ -273,6 +278,7 @@ impl Process {
                 )
             })?;
         let pgid = i32::try_from(child.id()).unwrap_or(i32::MAX);
+        group::register(pgid);
         let shared = Arc::new(Shared {
             label,
             inner: Mutex::new(Inner {
@@ -479,8 +485,9 @@ impl Process {
         if let Some(waiter) = self.waiter.lock().unwrap_or_else(|e| e.into_inner()).take() {
             let _ = waiter.join();
         }
-        if let Err(e) = group::reap(self.pgid, REAP_LIMIT) {
-            problems.push(format!("{label}: {e}"));
+        match group::reap(self.pgid, REAP_LIMIT) {
+            Ok(_) => group::forget(self.pgid),
+            Err(e) => problems.push(format!("{label}: {e}")),
         }
         self.stdin.lock().unwrap_or_else(|e| e.into_inner()).take();
         // The readers end at EOF, once every process holding the pipes is gone.

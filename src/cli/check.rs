@@ -2,14 +2,17 @@
 //! show progress, print the matrix, and hand the results to the gate.
 
 use super::gate::{Gate, OutputArgs};
+use super::guards;
+use super::interrupt;
 use super::invoked_as;
+use super::writable;
 use crate::executors;
 use crate::generated;
 use crate::outputs::{ResultsFile, RunPlan};
 use crate::progress::{Progress, Style};
 use crate::shard::{self, Shard};
 use overtime_harness::{
-    catalogue, fold, report, run_case, Case, Millis, Mode, RunConfig, DEFAULT_EPSILON,
+    catalogue, fold, report, run_case, Case, Millis, Mode, Ms, RunConfig, DEFAULT_EPSILON,
 };
 use std::time::{Duration, Instant};
 
@@ -77,6 +80,26 @@ pub fn check(args: &CheckArgs) -> Result<bool, String> {
     };
     let epsilon = args.epsilon_ms.map_or(default_epsilon, Duration::from);
     let timeout = args.timeout_ms.map_or(default_timeout, Duration::from);
+    let catalogue = args.scenarios.is_empty();
+    guards::check_epsilon(epsilon, Some(timeout).filter(|_| catalogue))?;
+    let wake_up = guards::wake_up_lateness();
+    if wake_up > epsilon / 2 {
+        eprintln!(
+            "warning: ε/2 = {} is below this machine's wake-up lateness right now ({}: a 1 ms \
+             sleep overshoots that much): a case during which the harness wakes later than ε/2 \
+             is retried, then inconclusive, so expect inconclusive verdicts; raise --epsilon-ms",
+            Ms(epsilon / 2),
+            Ms(wake_up)
+        );
+    }
+    let too_small = guards::t_too_small(timeout, wake_up).filter(|_| catalogue);
+    if let Some(why) = &too_small {
+        eprintln!(
+            "warning: {why}; every failure of the catalogue's scaled cases will be marked \
+             \"too small to judge\"; use --timeout-ms {} or more for verdicts about the executor",
+            Millis(guards::MIN_REAL_TIME_T)
+        );
+    }
     if timeout.is_zero() {
         eprintln!(
             "note: T = 0: every timeout of the catalogue is due at once (its durations keep \
@@ -97,21 +120,27 @@ pub fn check(args: &CheckArgs) -> Result<bool, String> {
         );
     }
     let gate = Gate::prepare(&args.outputs)?;
+    if args.generated.is_some() {
+        writable::directory("--save-dir", &args.save_dir, false)?;
+    }
     gate.expect_run(Millis(epsilon), Millis(timeout))?;
     let modes = if args.modes.is_empty() {
         Mode::ALL.to_vec()
     } else {
-        args.modes.clone()
+        guards::once("--mode", &args.modes)
     };
     let from = if args.scenarios.is_empty() {
         "a catalogue case; `overtime list` shows them"
     } else {
         "a case of the --scenario files"
     };
-    let cases = select_cases(cases_to_run(args, timeout)?, &args.cases, from)?;
+    let case_names = guards::once("--case", &args.cases);
+    let cases = select_cases(cases_to_run(args, timeout)?, &case_names, from)?;
+    let executor_names = guards::once("--executor", &args.executors);
+    interrupt::install()?;
     let progress = Progress::new(Style::from_environment(), args.verbose);
     let mut execs = Vec::new();
-    for name in &args.executors {
+    for name in &executor_names {
         progress.opening(name);
         let opened = executors::open(name, Some(progress.heartbeat()));
         progress.opened();
@@ -121,19 +150,34 @@ pub fn check(args: &CheckArgs) -> Result<bool, String> {
     let work = shard::select(shard::plan(&profiles, &modes, cases.len()), args.shard);
     let config = RunConfig::with_epsilon(epsilon);
     let mut results = Vec::new();
+    let mut finished_runs = 0;
     for (index, (executor, profile)) in execs.iter().zip(profiles).enumerate() {
+        if interrupt::interrupted() {
+            break;
+        }
         let mine: Vec<_> = work.iter().filter(|w| w.executor == index).collect();
         let mut shown = progress.executor(&profile.name, mine.len());
         let started = Instant::now();
         let mut runs = Vec::new();
         for item in mine {
+            if interrupt::interrupted() {
+                break;
+            }
             let case = &cases[item.case];
             shown.case_started(item.mode, &case.name);
             let began = Instant::now();
-            let run = run_case(executor, case, item.mode, &config);
+            let mut run = run_case(executor, case, item.mode, &config);
+            if too_small.is_some() && !case.absolute {
+                guards::mark_too_small(&mut run, timeout);
+            }
+            if interrupt::interrupted() {
+                // Its adapter was killed under it: what it recorded is the interrupt's.
+                break;
+            }
             shown.case_finished(&run, began.elapsed());
             runs.push(run);
         }
+        finished_runs += runs.len();
         shown.finish();
         let result = fold(profile, &modes, epsilon, runs, started.elapsed());
         print!("{}", report::matrix(&result, &modes));
@@ -151,19 +195,41 @@ pub fn check(args: &CheckArgs) -> Result<bool, String> {
         cases: cases.iter().map(|c| c.name.clone()).collect(),
         shard: args.shard,
     };
-    let doc = ResultsFile::new(Millis(epsilon), plan, results);
+    let mut doc = ResultsFile::new(Millis(epsilon), plan, results);
+    if interrupt::interrupted() {
+        let why = format!(
+            "interrupted after {finished_runs} of {} case run(s); the matrices cover only those",
+            work.len()
+        );
+        doc.interrupted = Some(why.clone());
+        gate.write_partial(&doc, &invoked_as());
+        println!("{why}: no verdict on the whole run");
+        return Ok(false);
+    }
     let found = match args.generated {
-        Some(calls) => run_generated(args, &execs, &modes, epsilon, calls)?,
+        Some(calls) => run_generated(args, &executor_names, &execs, &modes, epsilon, calls)?,
         None => 0,
     };
-    let passes = gate.finish(&doc, &invoked_as())?;
-    if found > 0 {
+    let gated = gate.finish(&doc, &invoked_as());
+    if let (Some(why), Ok(false)) = (&too_small, &gated) {
         println!(
-            "does not conform: {found} generated workload(s) failing; the scenario files above \
-             replay them"
+            "note: {why}; re-run at --timeout-ms {} or more",
+            Millis(guards::MIN_REAL_TIME_T)
         );
     }
-    Ok(passes && found == 0)
+    if found == 0 {
+        return gated;
+    }
+    println!(
+        "does not conform: {found} generated workload(s) failing; the scenario files above \
+         replay them"
+    );
+    // A write error does not turn this failure into a usage error: it is reported, and the
+    // exit code stays the failure's.
+    if let Err(e) = gated {
+        eprintln!("overtime: {e}");
+    }
+    Ok(false)
 }
 
 /// The cases of the run: the scenario files given, else the catalogue at T — at T = 0 every
@@ -191,13 +257,14 @@ fn cases_to_run(args: &CheckArgs, timeout: Duration) -> Result<Vec<Case>, String
 /// had a MUST failure (each shrunk, written and its replay command printed).
 fn run_generated(
     args: &CheckArgs,
+    names: &[String],
     execs: &[std::sync::Arc<dyn overtime_harness::CaseExecutor>],
     modes: &[Mode],
     epsilon: Duration,
     calls: u32,
 ) -> Result<usize, String> {
     let mut found = 0;
-    for (executor, arg) in execs.iter().zip(&args.executors) {
+    for (executor, arg) in execs.iter().zip(names) {
         match generated::run(
             executor,
             arg,

@@ -1,6 +1,7 @@
 //! The end of every judging command: write the outputs (JSON, markdown, JUnit, HTML), compare
 //! with the baseline, annotate for GitHub Actions, print the summary, and decide the exit code.
 
+use super::writable;
 use crate::outputs::baseline;
 use crate::outputs::{annotations, html, junit, ResultsFile, Traces};
 use overtime_harness::{report, Level, Millis, SuiteResult, VerdictKind};
@@ -46,22 +47,18 @@ pub struct Gate<'a> {
 impl<'a> Gate<'a> {
     /// Loads the baseline and checks that every output can be written.
     pub fn prepare(args: &'a OutputArgs) -> Result<Gate<'a>, String> {
-        for path in [&args.json, &args.markdown, &args.junit]
-            .into_iter()
-            .flatten()
-        {
-            let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
-            if let Some(dir) = parent.filter(|d| !d.is_dir()) {
-                return Err(format!(
-                    "cannot write {}: no directory {}",
-                    path.display(),
-                    dir.display()
-                ));
+        let files = [
+            ("--json", &args.json),
+            ("--markdown", &args.markdown),
+            ("--junit", &args.junit),
+        ];
+        for (option, path) in files {
+            if let Some(path) = path {
+                writable::file(option, path)?;
             }
         }
         if let Some(dir) = &args.html {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            writable::directory("--html", dir, true)?;
         }
         let baseline = match &args.baseline {
             Some(path) => Some((path.clone(), ResultsFile::load(path)?)),
@@ -82,7 +79,11 @@ impl<'a> Gate<'a> {
         }
     }
 
-    /// Writes the outputs of `doc` and decides the gate: `Ok(true)` passes.
+    /// Writes the outputs of `doc`, prints the verdict, and decides the gate: `Ok(true)`
+    /// passes, `Ok(false)` fails. An output that cannot be written does not hide the verdict:
+    /// the verdict line is printed first and the write errors after it, on stderr; a failing
+    /// gate stays `Ok(false)` (exit 1), and a passing one becomes `Err` (exit 2), since the
+    /// run did not produce what was asked.
     pub fn finish(&self, doc: &ResultsFile, command: &str) -> Result<bool, String> {
         let comparison = match &self.baseline {
             Some((path, base)) => {
@@ -91,31 +92,70 @@ impl<'a> Gate<'a> {
             }
             None => None,
         };
-        if let Some(path) = &self.args.json {
-            doc.keeping(self.args.traces).save(path)?;
-        }
-        if let Some(path) = &self.args.markdown {
-            write(path, &report::markdown(&doc.executors, command))?;
-        }
-        if let Some(path) = &self.args.junit {
-            write(path, &junit::xml(doc, comparison.as_ref())?)?;
-        }
-        if let Some(dir) = &self.args.html {
-            html::write(dir, &doc.executors, comparison.as_ref(), command)?;
-        }
+        let write_errors = self.write_outputs(doc, comparison.as_ref(), command);
         if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
             for line in annotations::lines(doc, comparison.as_ref()) {
                 println!("{line}");
             }
         }
         let conforms = summary(&doc.executors);
-        Ok(match &comparison {
+        let passes = match &comparison {
             Some(c) => {
                 print!("{}", c.render());
                 c.passes()
             }
             None => conforms,
-        })
+        };
+        if write_errors.is_empty() {
+            return Ok(passes);
+        }
+        let errors = write_errors.join("; ");
+        if passes {
+            return Err(format!("{errors} (the run itself passed)"));
+        }
+        eprintln!("overtime: {errors}");
+        Ok(false)
+    }
+
+    /// Writes the outputs of an interrupted run's partial results (no gate, no verdict line:
+    /// the caller says the run was interrupted); what cannot be written is said on stderr.
+    pub fn write_partial(&self, doc: &ResultsFile, command: &str) {
+        for error in self.write_outputs(doc, None, command) {
+            eprintln!("overtime: {error}");
+        }
+    }
+
+    /// Writes every output asked for; what could not be written, one message each.
+    fn write_outputs(
+        &self,
+        doc: &ResultsFile,
+        comparison: Option<&baseline::Comparison>,
+        command: &str,
+    ) -> Vec<String> {
+        let mut written: Vec<(&str, Result<(), String>)> = Vec::new();
+        if let Some(path) = &self.args.json {
+            written.push(("--json", doc.keeping(self.args.traces).save(path)));
+        }
+        if let Some(path) = &self.args.markdown {
+            written.push((
+                "--markdown",
+                write(path, &report::markdown(&doc.executors, command)),
+            ));
+        }
+        if let Some(path) = &self.args.junit {
+            let xml = junit::xml(doc, comparison);
+            written.push(("--junit", xml.and_then(|text| write(path, &text))));
+        }
+        if let Some(dir) = &self.args.html {
+            written.push((
+                "--html",
+                html::write(dir, &doc.executors, comparison, command),
+            ));
+        }
+        written
+            .into_iter()
+            .filter_map(|(option, result)| result.err().map(|e| format!("{option}: {e}")))
+            .collect()
     }
 }
 

@@ -4,8 +4,11 @@
 
 mod check;
 mod gate;
+mod guards;
+mod interrupt;
 mod list;
 mod merge;
+mod writable;
 mod zoo;
 
 use clap::{Parser, Subcommand};
@@ -20,7 +23,12 @@ Exit codes (check and merge):
      with --baseline: something got worse, and the report names it
   2  a usage or configuration error: a bad option, an executor that does not start, an
      unreadable or incomparable baseline, shards that do not make a whole run, an output
-     that cannot be written";
+     that cannot be written (every output path is checked before the run; a write that still
+     fails at the end is reported after the verdict line, and exits 2 only if the run passed:
+     a failing run keeps its 1)
+  130 interrupted (SIGINT, SIGTERM): every adapter's process group was killed and reaped,
+     the matrix of the case runs that finished was printed, and the outputs (--json …) were
+     written from them, the JSON marked \"interrupted\"";
 
 #[derive(Parser)]
 #[command(
@@ -61,6 +69,12 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::check(&args),
         Command::Merge(args) => merge::merge(&args),
     };
+    if interrupt::interrupted() {
+        if let Err(message) = outcome {
+            eprintln!("overtime: {message}");
+        }
+        return ExitCode::from(interrupt::EXIT_INTERRUPTED);
+    }
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),

@@ -1,6 +1,7 @@
 //! `overtime zoo`: every mutant through the suite, and the catch table.
 
 use super::invoked_as;
+use super::writable;
 use crate::outputs::html;
 use crate::zoo::{self, Catch};
 use overtime_harness::{Millis, RunConfig, SuiteOptions};
@@ -26,6 +27,14 @@ pub struct ZooArgs {
 
 /// Runs the zoo; `Ok(true)` when every mutant was caught.
 pub fn zoo(args: &ZooArgs) -> Result<bool, String> {
+    for (option, path) in [("--markdown", &args.markdown), ("--json", &args.json)] {
+        if let Some(path) = path {
+            writable::file(option, path)?;
+        }
+    }
+    if let Some(dir) = &args.html {
+        writable::directory("--html", dir, true)?;
+    }
     let options = SuiteOptions {
         run: RunConfig::with_epsilon(args.epsilon_ms.into()),
         ..SuiteOptions::default()

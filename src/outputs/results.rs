@@ -23,6 +23,10 @@ pub struct ResultsFile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run: Option<RunPlan>,
     pub executors: Vec<SuiteResult>,
+    /// Present when the run was interrupted (SIGINT, SIGTERM): what stopped it and how far it
+    /// got. Its results are partial: only the case runs that finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<String>,
 }
 
 /// What a run covered: the same for every shard of one run, but for `shard`.
@@ -59,6 +63,7 @@ impl ResultsFile {
             epsilon_ms: epsilon,
             run: Some(run),
             executors,
+            interrupted: None,
         }
     }
 

@@ -47,6 +47,7 @@ pub fn render_trace(trace: &overtime::harness::Trace) -> String {
     for e in &trace.events {
         let what = match &e.event {
             Event::CallMade => "call_made".to_string(),
+            Event::CallSent => "call_sent".to_string(),
             Event::CallReturned => "call_returned".to_string(),
             Event::TaskStarted { task } => format!("task_started {task}"),
             Event::TaskEnded { task, end } => format!("task_ended {task} {end:?}").to_lowercase(),

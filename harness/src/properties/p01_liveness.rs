@@ -19,8 +19,11 @@ pub(super) const RULE: Rule = Rule {
 
 /// P01: once D has passed, the consumer sees the timeout within ε.
 fn liveness(f: &Facts) -> Verdict {
-    if f.timeout.is_none() {
+    let Some(timeout) = f.timeout else {
         return Verdict::not_applicable("the call has no timeout");
+    };
+    if let Some(v) = unreported_call(f, timeout) {
+        return v;
     }
     match f.contract.on_timeout {
         OnTimeout::Abort => {
@@ -100,6 +103,31 @@ fn liveness(f: &Facts) -> Verdict {
             ))
         }
     }
+}
+
+/// A call the harness handed over that the executor side never reported making (no
+/// `call_made`): the hand-over is the call instant, and whatever the clock, a timeout was due
+/// by then + T (every clock starts at the call or later, and nothing of the call was ever seen
+/// to start). A consumer that saw nothing at all by that due time + ε is not live.
+fn unreported_call(f: &Facts, timeout: std::time::Duration) -> Option<Verdict> {
+    let sent = f.call_sent.filter(|_| !f.call_made)?;
+    let pull = f.pulls.first()?;
+    if pull.answer.is_some() {
+        // It answered (an executor error, most likely): judged as any other call, from the
+        // hand-over.
+        return None;
+    }
+    let due = sent.plus(timeout);
+    if f.returned_or_hung(pull) <= due.plus(f.epsilon) {
+        return None;
+    }
+    let why = format!(
+        "the harness handed the call over at {sent} but the executor side never reported \
+         `call_made` for it (the adapter never made the call, or never said so), so the call \
+         instant is the hand-over; timeout {}, due {due} whatever the clock",
+        Ms(timeout)
+    );
+    Some(Verdict::fail(late(f, pull, &why, due)))
 }
 
 /// Under PerTask, a List call returns once every slot is resolved: by its task's completion
@@ -281,6 +309,61 @@ mod tests {
             "timed-out marker at 300 ms",
         ]);
         check(&trace(110.0), EPS, &super::RULE).passes();
+    }
+
+    /// The harness handed the call over at 5 ms; the adapter never reported anything of it.
+    fn never_reported(mode: Mode, clock: TimeoutClock) -> Trace {
+        TraceBuilder::new(mode, clock, Abort, 2, 100.0, vec![sleep(10.0), sleep(10.0)])
+            .sent(5.0)
+            .watchdog(1500.0)
+            .build()
+    }
+
+    #[test]
+    fn p01_a_call_never_reported_made_fails_in_every_mode_and_clock() {
+        for mode in [List, Ordered, Unordered] {
+            for clock in [TaskRuntime, ResultWait, Overall] {
+                check(&never_reported(mode, clock), EPS, &super::RULE).fails_with(&[
+                    "handed the call over at 5 ms",
+                    "never reported `call_made`",
+                    "due 105 ms whatever the clock",
+                    "no timeout seen by 155 ms",
+                    "asked at 5 ms",
+                    "watchdog",
+                    "hung",
+                ]);
+            }
+        }
+    }
+
+    #[test]
+    fn p01_a_reported_call_is_judged_from_call_made_not_from_the_hand_over() {
+        // Handed over at 0 ms, made at 40 ms; overall timeout 100 ms from the call: due 140 ms,
+        // and the timeout seen at 170 ms is within ε of it.
+        let trace = TraceBuilder::new(List, Overall, Abort, 2, 100.0, vec![hang(), hang()])
+            .sent(0.0)
+            .call(40.0)
+            .start(0, 40.0)
+            .start(1, 40.0)
+            .returned(170.0)
+            .answer(170.0, Answer::Timeout)
+            .build();
+        check(&trace, EPS, &super::RULE).passes();
+    }
+
+    #[test]
+    fn p01_a_call_never_reported_but_answered_in_time_is_judged_as_usual() {
+        // The adapter failed before making the call; its error reached the consumer at 20 ms.
+        let trace = TraceBuilder::new(List, TaskRuntime, Abort, 2, 100.0, vec![hang()])
+            .sent(0.0)
+            .answer(
+                20.0,
+                Answer::ExecutorError {
+                    message: "adapter exited".into(),
+                },
+            )
+            .build();
+        check(&trace, EPS, &super::RULE).passes();
     }
 
     #[test]

@@ -49,6 +49,9 @@ fn bounded_concurrency(f: &Facts) -> Verdict {
         }
         running.push(task);
         if running.len() > f.call.n_jobs {
+            // In task order: tasks that started at one instant are listed the same way
+            // whatever order their stamps were taken in.
+            running.sort_unstable();
             return Verdict::fail(format!(
                 "at {at}, {} tasks were running (tasks {}) with n_jobs {}",
                 running.len(),

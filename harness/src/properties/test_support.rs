@@ -126,6 +126,11 @@ impl TraceBuilder {
         self.event(at, Event::CallMade)
     }
 
+    /// The harness handed the call to an executor that reports its own consumer's events.
+    pub(crate) fn sent(self, at: f64) -> Self {
+        self.event(at, Event::CallSent)
+    }
+
     pub(crate) fn returned(self, at: f64) -> Self {
         self.event(at, Event::CallReturned)
     }

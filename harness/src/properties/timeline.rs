@@ -23,7 +23,13 @@ pub(crate) struct Timeline<'a> {
     pub contract: Contract,
     pub tasks: &'a [TaskSpec],
     pub timeout: Option<Duration>,
+    /// The call instant: `call_made`, or, when the executor side never reported it, the
+    /// harness's hand-over (`call_sent`).
     pub call_at: Stamp,
+    /// When the harness handed the call to an executor that reports its own consumer's events.
+    pub call_sent: Option<Stamp>,
+    /// Whether the consumer reported making the call.
+    pub call_made: bool,
     pub starts: Vec<Option<Stamp>>,
     pub ends: Vec<Option<(Stamp, TaskEnd)>>,
     /// Every task's first start and first end, in the trace's order (which breaks ties between
@@ -46,6 +52,8 @@ impl<'a> Timeline<'a> {
             tasks: &trace.tasks,
             timeout: trace.call.timeout,
             call_at: Stamp::ZERO,
+            call_sent: None,
+            call_made: false,
             starts: vec![None; n],
             ends: vec![None; n],
             task_events: Vec::new(),
@@ -56,13 +64,18 @@ impl<'a> Timeline<'a> {
             last: trace.events.last().map_or(Stamp::ZERO, |e| e.at),
         };
         let list = trace.call.mode == Mode::List;
-        let mut call_made = false;
         let mut call_returned = false;
         for e in &trace.events {
             match &e.event {
+                Event::CallSent => {
+                    t.call_sent.get_or_insert(e.at);
+                    if !t.call_made {
+                        t.call_at = e.at;
+                    }
+                }
                 Event::CallMade => {
                     t.call_at = e.at;
-                    call_made = true;
+                    t.call_made = true;
                 }
                 Event::CallReturned | Event::DropReturned if t.drop_begun.is_some() => {
                     t.drop_returned.get_or_insert(e.at);
@@ -104,8 +117,9 @@ impl<'a> Timeline<'a> {
             }
         }
         // A List call that never answered, or a lazy call whose `run` never returned, is one
-        // pull still waiting since the call.
-        if call_made && t.pulls.is_empty() && (list || !call_returned) {
+        // pull still waiting since the call (since the hand-over, for a call never reported).
+        let handed_over = t.call_made || t.call_sent.is_some();
+        if handed_over && t.pulls.is_empty() && (list || !call_returned) {
             t.pulls.push(Pull {
                 asked: t.call_at,
                 answer: None,

@@ -95,9 +95,12 @@ fn picture(trace: &Trace) -> Picture {
     let mut busy: Vec<bool> = Vec::new();
     let mut pulls: Vec<Pull> = Vec::new();
     let (mut call, mut drop, mut watchdog) = (None, None, None);
+    // The hand-over stands for the call when the executor side never reported making it.
+    let mut sent = None;
     let list = trace.call.mode == Mode::List;
     for e in &trace.events {
         match &e.event {
+            Event::CallSent => sent = sent.or(Some(e.at)),
             Event::CallMade => call = call.or(Some(e.at)),
             Event::TaskStarted { task } => {
                 if lane_of_task.get(*task).is_some_and(|l| l.is_none()) {
@@ -134,7 +137,7 @@ fn picture(trace: &Trace) -> Picture {
                     // List mode: the call's answer, slot after slot; one wait, one label.
                     None if list && any_pull => {}
                     None => pulls.push(Pull {
-                        asked: call.unwrap_or(Stamp::ZERO),
+                        asked: call.or(sent).unwrap_or(Stamp::ZERO),
                         answer: Some((e.at, name, task)),
                     }),
                 }
@@ -148,6 +151,7 @@ fn picture(trace: &Trace) -> Picture {
             Event::WatchdogFired => watchdog = watchdog.or(Some(e.at)),
         }
     }
+    let call = call.or(sent);
     if list && pulls.is_empty() {
         if let Some(at) = call {
             pulls.push(Pull {
