@@ -222,9 +222,22 @@ this report, is quoted at the end.
   - *P15 progress and P07 error_propagation* — the same as buffered+timeout: the timeout wraps
     the same `buffered` stream.
 - **joinset+timeout_at** (a `JoinSet` bounded by a semaphore, drained with `timeout_at` on one
-  deadline), declaring overall/abort, cancels running: **conforms** in List and Unordered, in
-  both clocks. The tasks run on the runtime whatever the consumer does, and dropping the set
-  aborts them.
+  deadline), declaring overall/abort, cancels running. The tasks run on the runtime whatever
+  the consumer does, and dropping the set aborts them; every property but one passes in List
+  and Unordered, in both clocks:
+  - *P13 timeout_precedence, unordered — a trap of `timeout_at` users should know.*
+    `tokio::time::timeout_at` polls the future it wraps before its timer, so a consumer that
+    asks only after the deadline gets whatever is ready by then: in
+    `late-failure-after-timeout` a task failure that came long after the overdue timeout
+    replaces it. tokio documents that the future's value is returned "if the future completes
+    before the duration elapses"; here it completed after. Reproduction
+    `timeout_at_prefers_a_ready_result`: the deadline is at 100 ms, the consumer asks at 350 ms
+    and gets task 1's failure (at 300 ms) instead of `Elapsed`.
+- **Worker deaths** (`worker-death`): a `kill_worker` body unwinds whatever polls it. A future
+  polled inside `buffered`/`buffer_unordered` passes the unwinding on to the consumer's
+  `next()`: the harness records it as the executor's own error (in both clocks), which answers
+  for the dead task in time (P14 passes); a body on a spawned task ends with a `JoinError`
+  instead.
 - **spawn+semaphore** (a loop that takes a permit, then spawns; each `JoinHandle` awaited with
   `timeout`), declaring result_wait/abort without cancellation:
   - *P01 liveness, list — a defect of the idiom as commonly written.* Hung tasks keep their
@@ -239,11 +252,12 @@ this report, is quoted at the end.
 "#;
 
 /// The standalone reproductions, in the order the notes cite them.
-const REPRODUCTIONS: [&str; 4] = [
+const REPRODUCTIONS: [&str; 5] = [
     "buffer_unordered_starvation",
     "buffered_error_waits",
     "stream_timeout_counts_consumer_time",
     "semaphore_loop",
+    "timeout_at_prefers_a_ready_result",
 ];
 
 /// Runs each reproduction (built beside this binary by `cargo build --release -p

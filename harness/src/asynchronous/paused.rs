@@ -28,8 +28,11 @@ use crate::case::Case;
 use crate::model::{Contract, Mode};
 use crate::properties::{Property, Verdict};
 use crate::run::{CaseRun, RunConfig};
+use crate::runner::panic_message;
 use crate::task::{instrument, Gate};
-use crate::trace::{Event, Recorder, Stamp, Stamped};
+use crate::trace::{Answer, Event, Recorder, Stamp, Stamped};
+use futures::FutureExt;
+use std::panic::AssertUnwindSafe;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -176,10 +179,19 @@ async fn paused_call<E: AsyncExecutor>(
         mode,
     };
     let bound = case.watchdog_bound(config.epsilon, config.grace);
-    let consumed =
-        tokio::time::timeout(bound, consume(&**executor, call, &case.consumer, &recorder)).await;
+    // An executor that panics (a stream that passes a dying body's unwinding on) ends its call
+    // with that panic as its error, as in real time (`runner`), not as a hang.
+    let consuming = AssertUnwindSafe(consume(&**executor, call, &case.consumer, &recorder));
+    let consumed = tokio::time::timeout(bound, consuming.catch_unwind()).await;
     match consumed {
-        Ok(()) => tokio::time::sleep(case.settle_time(config.epsilon)).await,
+        Ok(made) => {
+            if let Err(panicked) = made {
+                recorder.record(Event::Answered(Answer::ExecutorError {
+                    message: format!("the executor panicked: {}", panic_message(&panicked)),
+                }));
+            }
+            tokio::time::sleep(case.settle_time(config.epsilon)).await
+        }
         Err(_) => {
             recorder.record(Event::WatchdogFired);
         }
