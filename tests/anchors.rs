@@ -64,14 +64,18 @@ fn every_wrong_anchor_lies_three_epsilon_from_the_right_one_in_some_case() {
     let mut table = String::new();
     for mode in Mode::ALL {
         for (clock, deadline_anchor) in clocks_and_anchors(mode) {
+            let contract = Contract {
+                clock,
+                deadline_anchor,
+                cancels_running: true,
+                ..Contract::default()
+            };
             // The widest separation of each wrong anchor, and the case that gives it.
             let mut best: BTreeMap<Anchor, (Duration, String)> = BTreeMap::new();
             for on_timeout in OnTimeout::ALL {
                 let executor = ReferenceExecutor::new(Contract {
-                    clock,
                     on_timeout,
-                    deadline_anchor,
-                    ..Contract::default()
+                    ..contract
                 });
                 for case in &cases {
                     let trace = simulated::simulate(&executor, case, mode);
@@ -85,11 +89,6 @@ fn every_wrong_anchor_lies_three_epsilon_from_the_right_one_in_some_case() {
                     }
                 }
             }
-            let contract = Contract {
-                clock,
-                deadline_anchor,
-                ..Contract::default()
-            };
             for anchor in plausible(mode, &contract) {
                 let (widest, case) = best
                     .get(&anchor)

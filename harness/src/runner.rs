@@ -122,9 +122,7 @@ fn run_call(
                     executor.make_call(call, &behaviour, &recorder)
                 }));
                 if let Err(panicked) = made {
-                    recorder.record(Event::Answered(Answer::ExecutorError {
-                        message: format!("the executor panicked: {}", panic_message(&panicked)),
-                    }));
+                    recorder.record(Event::Answered(panicked_answer(&panicked)));
                 }
                 let _ = done_tx.send(());
             })
@@ -152,8 +150,15 @@ fn run_call(
     (recorder.events(), recorder.harness_lateness())
 }
 
+/// The answer of a call whose executor panicked: the executor's error, naming the panic.
+pub(crate) fn panicked_answer(payload: &Box<dyn Any + Send>) -> Answer {
+    Answer::ExecutorError {
+        message: format!("the executor panicked: {}", panic_message(payload)),
+    }
+}
+
 /// The text of a panic's payload.
-pub(crate) fn panic_message(payload: &Box<dyn Any + Send>) -> String {
+fn panic_message(payload: &Box<dyn Any + Send>) -> String {
     payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())

@@ -28,9 +28,9 @@ use crate::case::Case;
 use crate::model::{Contract, Mode};
 use crate::properties::{Property, Verdict};
 use crate::run::{CaseRun, RunConfig};
-use crate::runner::panic_message;
+use crate::runner::panicked_answer;
 use crate::task::{instrument, Gate};
-use crate::trace::{Answer, Event, Recorder, Stamp, Stamped};
+use crate::trace::{Event, Recorder, Stamp, Stamped};
 use futures::FutureExt;
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc;
@@ -186,9 +186,7 @@ async fn paused_call<E: AsyncExecutor>(
     match consumed {
         Ok(made) => {
             if let Err(panicked) = made {
-                recorder.record(Event::Answered(Answer::ExecutorError {
-                    message: format!("the executor panicked: {}", panic_message(&panicked)),
-                }));
+                recorder.record(Event::Answered(panicked_answer(&panicked)));
             }
             tokio::time::sleep(case.settle_time(config.epsilon)).await
         }
