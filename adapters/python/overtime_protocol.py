@@ -133,6 +133,17 @@ def _wait_gate(address):
         pass
 
 
+def body_stamp():
+    """The stamp of a task body's event: `{"at_ns": ...}` on the adapter's monotonic clock.
+
+    An adapter whose bodies run on clocks of their own (workers on other hosts) replaces it
+    with a function that returns the reading of the worker's clock and the worker's name,
+    `{"at_ns": ..., "worker": name}`, once it has reported that worker's offset with
+    `Adapter.worker_clock` (specs/protocol.md §5.1; `shifted_clock_adapter.py` does both).
+    """
+    return {"at_ns": time.monotonic_ns()}
+
+
 def run_task(env, task, spec, on_started=None):
     """The harness's instrumented body for one task; returns the task index as its result.
 
@@ -143,7 +154,7 @@ def run_task(env, task, spec, on_started=None):
     """
     pid = os.getpid()
     _report(env, {"type": "task_started", "call": env.call, "task": task,
-                  "at_ns": time.monotonic_ns(), "pid": pid})
+                  **body_stamp(), "pid": pid})
     if on_started is not None:
         on_started()
     kind = spec["kind"]
@@ -164,7 +175,7 @@ def run_task(env, task, spec, on_started=None):
     elif kind == "kill_worker":
         time.sleep(spec["ms"] / 1e3)
         _report(env, {"type": "task_ended", "call": env.call, "task": task, "end": "died",
-                      "at_ns": time.monotonic_ns()})
+                      **body_stamp()})
         if os.getpid() != env.adapter_pid:
             # A worker process: exit abruptly, as a crash would (no cleanup, no result).
             os._exit(70)
@@ -172,7 +183,7 @@ def run_task(env, task, spec, on_started=None):
     else:
         raise ValueError(f"unknown task kind {kind!r}")
     _report(env, {"type": "task_ended", "call": env.call, "task": task, "end": end,
-                  "at_ns": time.monotonic_ns(), "pid": pid})
+                  **body_stamp(), "pid": pid})
     if end == "failed" and kind == "raise_timeout":
         raise TaskRaisedTimeout(task)
     if end == "failed":
@@ -258,6 +269,14 @@ class Adapter:
             while view:
                 written = os.write(self._out_fd, view)
                 view = view[written:]
+
+    def worker_clock(self, worker, offset_ns, uncertainty_ns):
+        """Reports a worker's clock: `offset_ns` = its reading minus the adapter's at the same
+        instant, known within `uncertainty_ns` (half the round trip that measured it). Before
+        the first stamp on that clock; again whenever it is re-measured (specs/protocol.md
+        §5.1)."""
+        self.send({"type": "worker_clock", "worker": worker, "offset_ns": int(offset_ns),
+                   "uncertainty_ns": int(uncertainty_ns)})
 
     def event(self, call, kind, **fields):
         self.send({"type": kind, "call": call, "at_ns": time.monotonic_ns(), **fields})

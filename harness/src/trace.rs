@@ -152,6 +152,42 @@ pub struct Stamped {
     pub at: Stamp,
     #[serde(flatten)]
     pub event: Event,
+    /// How far `at` may be from the true instant relative to the trace's other stamps: zero on
+    /// the trace's own clock; for a stamp taken on a remote worker's clock and translated, the
+    /// uncertainty of that worker's clock offset (`specs/protocol.md` §5.1). The checker widens
+    /// ε by it ([`crate::properties`]).
+    #[serde(
+        default,
+        rename = "uncertainty_ns",
+        with = "nanos",
+        skip_serializing_if = "Duration::is_zero"
+    )]
+    pub uncertainty: Duration,
+}
+
+impl Stamped {
+    /// `event` at `at`, on the trace's own clock (no uncertainty).
+    pub fn new(at: Stamp, event: Event) -> Stamped {
+        Stamped {
+            at,
+            event,
+            uncertainty: Duration::ZERO,
+        }
+    }
+}
+
+/// A duration as whole nanoseconds, as stamps are written.
+mod nanos {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_nanos)
+    }
 }
 
 /// The recorded history of one call, with everything needed to judge it.
@@ -237,16 +273,27 @@ impl Recorder {
         let mut events = self.inner.events.lock().unwrap_or_else(|e| e.into_inner());
         let at = self.now();
         if !*self.inner.sealed.lock().unwrap_or_else(|e| e.into_inner()) {
-            events.push(Stamped { at, event });
+            events.push(Stamped::new(at, event));
         }
         at
     }
 
     /// Appends an event with a stamp taken elsewhere (an external adapter, virtual time).
     pub fn record_at(&self, at: Stamp, event: Event) {
+        self.record_within(at, Duration::ZERO, event);
+    }
+
+    /// Appends an event with a stamp taken on another clock and translated onto this one,
+    /// within `uncertainty` of the true instant (a remote worker's clock, `specs/protocol.md`
+    /// §5.1).
+    pub fn record_within(&self, at: Stamp, uncertainty: Duration, event: Event) {
         let mut events = self.inner.events.lock().unwrap_or_else(|e| e.into_inner());
         if !*self.inner.sealed.lock().unwrap_or_else(|e| e.into_inner()) {
-            events.push(Stamped { at, event });
+            events.push(Stamped {
+                at,
+                event,
+                uncertainty,
+            });
         }
     }
 

@@ -9,7 +9,7 @@
 
 use super::wire::WireAnswer;
 use overtime_harness::{Answer, Event, Mode, Recorder, TaskEnd};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// A step of the adapter's consumer.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,8 +79,9 @@ pub(super) struct CallState {
     pub sent_at: Instant,
     phase: Phase,
     last_consumer_ns: Option<u64>,
-    /// Per task: the line and stamp of its start, and the line of its end.
-    started: Vec<Option<(u64, u64)>>,
+    /// Per task: the line, stamp (on the adapter's clock) and clock uncertainty of its start,
+    /// and the line of its end.
+    started: Vec<Option<(u64, u64, Duration)>>,
     ended: Vec<Option<u64>>,
     /// The consumer is finished with the call (or the session failed).
     pub done: bool,
@@ -169,27 +170,34 @@ impl CallState {
         Ok(())
     }
 
-    /// Checks and records a task body's start.
+    /// Checks and records a task body's start: `at_ns` on the adapter's clock, `at` on the
+    /// harness's, both within `uncertainty` (a worker's clock offset, else zero).
     pub fn task_started(
         &mut self,
         line: u64,
         task: usize,
         at_ns: u64,
         at: Instant,
+        uncertainty: Duration,
     ) -> Result<(), String> {
         self.check_task(task)?;
-        if let Some((first, _)) = self.started[task] {
+        if let Some((first, _, _)) = self.started[task] {
             return Err(format!(
                 "task {task} started twice (first on line {first}): a task body runs at most once"
             ));
         }
-        self.started[task] = Some((line, at_ns));
-        self.recorder
-            .record_at(self.recorder.stamp_of(at), Event::TaskStarted { task });
+        self.started[task] = Some((line, at_ns, uncertainty));
+        self.recorder.record_within(
+            self.recorder.stamp_of(at),
+            uncertainty,
+            Event::TaskStarted { task },
+        );
         Ok(())
     }
 
-    /// Checks and records a task body's end.
+    /// Checks and records a task body's end (stamps as for [`CallState::task_started`]). An
+    /// end and its start on different clocks (a worker's, and the adapter's for a killed task)
+    /// may seem reversed by up to both uncertainties.
     pub fn task_ended(
         &mut self,
         line: u64,
@@ -197,23 +205,28 @@ impl CallState {
         end: TaskEnd,
         at_ns: u64,
         at: Instant,
+        uncertainty: Duration,
     ) -> Result<(), String> {
         self.check_task(task)?;
-        let Some((_, started_ns)) = self.started[task] else {
+        let Some((_, started_ns, started_within)) = self.started[task] else {
             return Err(format!("task {task} ended but never started"));
         };
         if let Some(first) = self.ended[task] {
             return Err(format!("task {task} ended twice (first on line {first})"));
         }
-        if at_ns < started_ns {
+        let slack = u64::try_from((started_within + uncertainty).as_nanos()).unwrap_or(u64::MAX);
+        if at_ns.saturating_add(slack) < started_ns {
             return Err(format!(
                 "task {task} is stamped ending {} ns before it started",
                 started_ns - at_ns
             ));
         }
         self.ended[task] = Some(line);
-        self.recorder
-            .record_at(self.recorder.stamp_of(at), Event::TaskEnded { task, end });
+        self.recorder.record_within(
+            self.recorder.stamp_of(at),
+            uncertainty,
+            Event::TaskEnded { task, end },
+        );
         Ok(())
     }
 

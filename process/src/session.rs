@@ -62,8 +62,32 @@ impl Alignment {
     }
 }
 
+/// A worker's clock, as the adapter last reported it (`specs/protocol.md` §5.1): a stamp `w`
+/// on it was read when the adapter's clock read `w - offset_ns`, within `uncertainty`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct WorkerClock {
+    offset_ns: i64,
+    uncertainty: Duration,
+}
+
+impl WorkerClock {
+    /// A stamp on this worker's clock, on the adapter's.
+    fn to_adapter(self, worker: &str, at_ns: u64) -> Result<u64, String> {
+        let ns = i128::from(at_ns) - i128::from(self.offset_ns);
+        u64::try_from(ns).map_err(|_| {
+            format!(
+                "stamped {at_ns} ns on worker `{worker}`'s clock, which its offset of {} ns puts \
+                 outside the adapter's clock (before its origin)",
+                self.offset_ns
+            )
+        })
+    }
+}
+
 struct Inner {
     hello: Option<Hello>,
+    /// The workers whose clocks the adapter reported, by name.
+    workers: HashMap<String, WorkerClock>,
     /// Clock requests sent (seq → when) and their replies (seq → adapter ns, arrival).
     clock_asked: HashMap<u64, Instant>,
     clock_replies: HashMap<u64, (u64, Instant)>,
@@ -76,6 +100,25 @@ struct Inner {
     failure: Option<String>,
     exit: Option<String>,
     eof: bool,
+}
+
+impl Inner {
+    fn new() -> Inner {
+        Inner {
+            hello: None,
+            workers: HashMap::new(),
+            clock_asked: HashMap::new(),
+            clock_replies: HashMap::new(),
+            alignment: None,
+            calls: BTreeMap::new(),
+            last_call: None,
+            released: false,
+            closing: false,
+            failure: None,
+            exit: None,
+            eof: false,
+        }
+    }
 }
 
 struct Shared {
@@ -281,19 +324,7 @@ impl Process {
         group::register(pgid);
         let shared = Arc::new(Shared {
             label,
-            inner: Mutex::new(Inner {
-                hello: None,
-                clock_asked: HashMap::new(),
-                clock_replies: HashMap::new(),
-                alignment: None,
-                calls: BTreeMap::new(),
-                last_call: None,
-                released: false,
-                closing: false,
-                failure: None,
-                exit: None,
-                eof: false,
-            }),
+            inner: Mutex::new(Inner::new()),
             changed: Condvar::new(),
             stderr: Mutex::new(VecDeque::new()),
         });
@@ -811,18 +842,48 @@ fn apply(
             state.fail(&message);
             return Ok(());
         }
-        FromAdapter::TaskStarted { call, at_ns, task } => {
-            let (state, at) = locate(inner, call, at_ns, arrival)?;
-            return state.task_started(line_no, task, at_ns, at);
+        FromAdapter::WorkerClock {
+            worker,
+            offset_ns,
+            uncertainty_ns,
+        } => {
+            if worker.is_empty() {
+                return Err("a `worker_clock` for a worker with an empty name".into());
+            }
+            let uncertainty = u64::try_from(uncertainty_ns).map_err(|_| {
+                format!(
+                    "worker `{worker}`'s clock is reported with a negative uncertainty \
+                     ({uncertainty_ns} ns): the uncertainty is half the round trip of the \
+                     exchange that measured the offset (specs/protocol.md §5.1)"
+                )
+            })?;
+            let clock = WorkerClock {
+                offset_ns,
+                uncertainty: Duration::from_nanos(uncertainty),
+            };
+            inner.workers.insert(worker, clock);
+            return Ok(());
+        }
+        FromAdapter::TaskStarted {
+            call,
+            at_ns,
+            task,
+            worker,
+        } => {
+            let (at_ns, within) = on_adapter_clock(inner, task, at_ns, worker.as_deref())?;
+            let (state, at) = locate(inner, call, at_ns, within, arrival)?;
+            return state.task_started(line_no, task, at_ns, at, within);
         }
         FromAdapter::TaskEnded {
             call,
             at_ns,
             task,
             end,
+            worker,
         } => {
-            let (state, at) = locate(inner, call, at_ns, arrival)?;
-            return state.task_ended(line_no, task, end, at_ns, at);
+            let (at_ns, within) = on_adapter_clock(inner, task, at_ns, worker.as_deref())?;
+            let (state, at) = locate(inner, call, at_ns, within, arrival)?;
+            return state.task_ended(line_no, task, end, at_ns, at, within);
         }
         FromAdapter::CallMade { call, at_ns } => (call, at_ns, Step::CallMade),
         FromAdapter::CallReturned { call, at_ns } => (call, at_ns, Step::CallReturned),
@@ -836,7 +897,7 @@ fn apply(
         FromAdapter::DropReturned { call, at_ns } => (call, at_ns, Step::DropReturned),
         FromAdapter::Done { call, at_ns } => (call, at_ns, Step::Done),
     };
-    let (state, at) = locate(inner, call, at_ns, arrival)?;
+    let (state, at) = locate(inner, call, at_ns, Duration::ZERO, arrival)?;
     if state.done {
         return Err(format!(
             "a consumer event for call {call}, which was already done"
@@ -845,12 +906,35 @@ fn apply(
     state.consumer_step(step, at_ns, at)
 }
 
+/// A task event's stamp on the adapter's clock, and its uncertainty: as it is, or, for one
+/// stamped on a worker's clock, translated through that worker's last reported offset.
+fn on_adapter_clock(
+    inner: &Inner,
+    task: usize,
+    at_ns: u64,
+    worker: Option<&str>,
+) -> Result<(u64, Duration), String> {
+    let Some(worker) = worker else {
+        return Ok((at_ns, Duration::ZERO));
+    };
+    let clock = inner.workers.get(worker).ok_or_else(|| {
+        format!(
+            "task {task} is stamped on worker `{worker}`'s clock, whose offset was never \
+             reported: send a `worker_clock` for `{worker}` before the first stamp on its clock \
+             (specs/protocol.md §5.1)"
+        )
+    })?;
+    Ok((clock.to_adapter(worker, at_ns)?, clock.uncertainty))
+}
+
 /// The call an event names, and the event's instant on the harness's clock, checked against
-/// when it arrived and when the call was sent.
+/// when it arrived and when the call was sent. `at_ns` is on the adapter's clock, within
+/// `within` (a worker's clock uncertainty) on top of the alignment's own.
 fn locate(
     inner: &mut Inner,
     call: u64,
     at_ns: u64,
+    within: Duration,
     arrival: Instant,
 ) -> Result<(&mut CallState, Instant), String> {
     let alignment = inner
@@ -861,7 +945,7 @@ fn locate(
         .get_mut(&call)
         .ok_or_else(|| format!("an event for call {call}, which was never sent"))?;
     let at = alignment.to_harness(at_ns);
-    let slack = alignment.uncertainty + CLOCK_SLACK;
+    let slack = alignment.uncertainty + within + CLOCK_SLACK;
     if at > arrival + slack {
         return Err(format!(
             "stamped {} after it arrived: `at_ns` must be read from the adapter's monotonic \
@@ -876,4 +960,264 @@ fn locate(
         ));
     }
     Ok((state, at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use overtime_harness::{Stamped, TaskEnd};
+
+    const ADAPTER_AT: u64 = 1_000_000_000;
+    const MS: u64 = 1_000_000;
+
+    /// An aligned session with call 1 sent: the adapter's clock read `ADAPTER_AT` at `base`.
+    fn session() -> (Inner, Recorder, Instant) {
+        let mut inner = Inner::new();
+        let recorder = Recorder::new();
+        inner
+            .calls
+            .insert(1, CallState::new(1, recorder.clone(), Mode::Unordered, 2));
+        let base = Instant::now();
+        inner.alignment = Some(Alignment {
+            harness_at: base,
+            adapter_ns: ADAPTER_AT,
+            uncertainty: Duration::from_micros(50),
+        });
+        (inner, recorder, base)
+    }
+
+    fn line(inner: &mut Inner, text: &str, arrival: Instant) -> Result<(), String> {
+        let message = wire::parse(text)?;
+        apply(inner, 1, message, arrival)
+    }
+
+    fn task_events(recorder: &Recorder) -> Vec<Stamped> {
+        recorder
+            .events()
+            .into_iter()
+            .filter(|e| !matches!(e.event, Event::CallSent))
+            .collect()
+    }
+
+    #[test]
+    fn a_stamp_on_a_worker_clock_is_translated_and_keeps_its_uncertainty() {
+        let (mut inner, recorder, base) = session();
+        let arrival = base + Duration::from_millis(11);
+        line(
+            &mut inner,
+            r#"{"type":"worker_clock","worker":"fast","offset_ns":40000000,"uncertainty_ns":1000000}"#,
+            arrival,
+        )
+        .unwrap();
+        line(
+            &mut inner,
+            r#"{"type":"worker_clock","worker":"slow","offset_ns":-35000000,"uncertainty_ns":2000000}"#,
+            arrival,
+        )
+        .unwrap();
+        // 10 ms after the alignment on the adapter's clock reads +40 ms on `fast`, -35 ms on `slow`.
+        let on_fast = ADAPTER_AT + 10 * MS + 40 * MS;
+        let on_slow = ADAPTER_AT + 10 * MS - 35 * MS;
+        line(
+            &mut inner,
+            &format!(
+                r#"{{"type":"task_started","call":1,"task":0,"at_ns":{on_fast},"worker":"fast"}}"#
+            ),
+            arrival,
+        )
+        .unwrap();
+        line(
+            &mut inner,
+            &format!(
+                r#"{{"type":"task_started","call":1,"task":1,"at_ns":{on_slow},"worker":"slow"}}"#
+            ),
+            arrival,
+        )
+        .unwrap();
+        let events = task_events(&recorder);
+        let at = recorder.stamp_of(base + Duration::from_millis(10));
+        assert_eq!(
+            events,
+            vec![
+                Stamped {
+                    at,
+                    event: Event::TaskStarted { task: 0 },
+                    uncertainty: Duration::from_millis(1)
+                },
+                Stamped {
+                    at,
+                    event: Event::TaskStarted { task: 1 },
+                    uncertainty: Duration::from_millis(2)
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_second_report_applies_to_the_stamps_that_follow() {
+        let (mut inner, recorder, base) = session();
+        let arrival = base + Duration::from_millis(30);
+        let report = |offset_ms: i64| {
+            format!(
+                r#"{{"type":"worker_clock","worker":"w","offset_ns":{},"uncertainty_ns":0}}"#,
+                offset_ms * 1_000_000
+            )
+        };
+        line(&mut inner, &report(40), arrival).unwrap();
+        let start = ADAPTER_AT + 10 * MS + 40 * MS;
+        line(
+            &mut inner,
+            &format!(r#"{{"type":"task_started","call":1,"task":0,"at_ns":{start},"worker":"w"}}"#),
+            arrival,
+        )
+        .unwrap();
+        // The worker's clock drifted by 1 ms; the re-measured offset applies to its end.
+        line(&mut inner, &report(41), arrival).unwrap();
+        let end = ADAPTER_AT + 20 * MS + 41 * MS;
+        line(&mut inner, &format!(r#"{{"type":"task_ended","call":1,"task":0,"at_ns":{end},"end":"returned","worker":"w"}}"#), arrival).unwrap();
+        let events = task_events(&recorder);
+        assert_eq!(
+            events[0].at,
+            recorder.stamp_of(base + Duration::from_millis(10))
+        );
+        assert_eq!(
+            events[1].at,
+            recorder.stamp_of(base + Duration::from_millis(20))
+        );
+        assert_eq!(
+            events[1].event,
+            Event::TaskEnded {
+                task: 0,
+                end: TaskEnd::Returned
+            }
+        );
+    }
+
+    #[test]
+    fn a_stamp_on_an_unreported_worker_clock_is_refused() {
+        let (mut inner, _recorder, base) = session();
+        let e = line(
+            &mut inner,
+            &format!(
+                r#"{{"type":"task_started","call":1,"task":0,"at_ns":{ADAPTER_AT},"worker":"w7"}}"#
+            ),
+            base,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e,
+            "task 0 is stamped on worker `w7`'s clock, whose offset was never reported: send a \
+             `worker_clock` for `w7` before the first stamp on its clock (specs/protocol.md §5.1)"
+        );
+        // Reporting it afterwards does not make the refused stamp good: the session failed.
+    }
+
+    #[test]
+    fn a_negative_uncertainty_or_an_unnamed_worker_is_refused() {
+        let (mut inner, _recorder, base) = session();
+        let e = line(
+            &mut inner,
+            r#"{"type":"worker_clock","worker":"w","offset_ns":5,"uncertainty_ns":-3}"#,
+            base,
+        )
+        .unwrap_err();
+        assert!(
+            e.starts_with("worker `w`'s clock is reported with a negative uncertainty (-3 ns)"),
+            "{e}"
+        );
+        let e = line(
+            &mut inner,
+            r#"{"type":"worker_clock","worker":"","offset_ns":5,"uncertainty_ns":3}"#,
+            base,
+        )
+        .unwrap_err();
+        assert_eq!(e, "a `worker_clock` for a worker with an empty name");
+    }
+
+    #[test]
+    fn an_offset_that_puts_a_stamp_before_the_adapter_clock_is_refused() {
+        let (mut inner, _recorder, base) = session();
+        line(
+            &mut inner,
+            r#"{"type":"worker_clock","worker":"w","offset_ns":5000,"uncertainty_ns":0}"#,
+            base,
+        )
+        .unwrap();
+        let e = line(
+            &mut inner,
+            r#"{"type":"task_started","call":1,"task":0,"at_ns":10,"worker":"w"}"#,
+            base,
+        )
+        .unwrap_err();
+        assert!(e.contains("outside the adapter's clock"), "{e}");
+    }
+
+    #[test]
+    fn a_worker_clock_stamp_withheld_as_the_adapter_s_is_caught_by_the_arrival_check() {
+        let (mut inner, _recorder, base) = session();
+        // A worker 40 ms ahead, its offset not reported: its stamp seems to come from the future.
+        let ahead = ADAPTER_AT + 10 * MS + 40 * MS;
+        let e = line(
+            &mut inner,
+            &format!(r#"{{"type":"task_started","call":1,"task":0,"at_ns":{ahead}}}"#),
+            base + Duration::from_millis(10),
+        )
+        .unwrap_err();
+        assert!(e.starts_with("stamped 40 ms after it arrived"), "{e}");
+        // The same stamp with the offset reported is in time.
+        let (mut inner, _recorder, base) = session();
+        line(
+            &mut inner,
+            r#"{"type":"worker_clock","worker":"w","offset_ns":40000000,"uncertainty_ns":0}"#,
+            base,
+        )
+        .unwrap();
+        line(
+            &mut inner,
+            &format!(r#"{{"type":"task_started","call":1,"task":0,"at_ns":{ahead},"worker":"w"}}"#),
+            base + Duration::from_millis(10),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_killed_end_on_the_adapter_clock_may_precede_a_worker_start_by_the_uncertainty() {
+        let (mut inner, _recorder, base) = session();
+        let arrival = base + Duration::from_millis(20);
+        line(
+            &mut inner,
+            r#"{"type":"worker_clock","worker":"w","offset_ns":0,"uncertainty_ns":2000000}"#,
+            arrival,
+        )
+        .unwrap();
+        let start = ADAPTER_AT + 10 * MS;
+        line(
+            &mut inner,
+            &format!(r#"{{"type":"task_started","call":1,"task":0,"at_ns":{start},"worker":"w"}}"#),
+            arrival,
+        )
+        .unwrap();
+        let seen = start - MS;
+        line(
+            &mut inner,
+            &format!(r#"{{"type":"task_ended","call":1,"task":0,"at_ns":{seen},"end":"killed"}}"#),
+            arrival,
+        )
+        .unwrap();
+        // Beyond the uncertainty it is the adapter's error.
+        line(
+            &mut inner,
+            &format!(r#"{{"type":"task_started","call":1,"task":1,"at_ns":{start},"worker":"w"}}"#),
+            arrival,
+        )
+        .unwrap();
+        let seen = start - 3 * MS;
+        let e = line(
+            &mut inner,
+            &format!(r#"{{"type":"task_ended","call":1,"task":1,"at_ns":{seen},"end":"killed"}}"#),
+            arrival,
+        )
+        .unwrap_err();
+        assert!(e.contains("before it started"), "{e}");
+    }
 }

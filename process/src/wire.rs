@@ -138,16 +138,32 @@ pub enum FromAdapter {
         call: u64,
         at_ns: u64,
     },
+    /// A task body began. With `worker`, `at_ns` is on that worker's clock (§5.1).
     TaskStarted {
         call: u64,
         at_ns: u64,
         task: usize,
+        #[serde(default)]
+        worker: Option<String>,
     },
+    /// A task body ended. With `worker`, `at_ns` is on that worker's clock (§5.1).
     TaskEnded {
         call: u64,
         at_ns: u64,
         task: usize,
         end: TaskEnd,
+        #[serde(default)]
+        worker: Option<String>,
+    },
+    /// The offset of a worker's clock against the adapter's (`worker − adapter`, at the same
+    /// instant) and the uncertainty of that estimate (half the round trip that measured it).
+    /// Sent before the first stamp on that worker's clock; sent again, it applies to the
+    /// stamps that follow (§5.1). Signed on the wire, so that a negative uncertainty is
+    /// refused with its own message rather than as a type error.
+    WorkerClock {
+        worker: String,
+        offset_ns: i64,
+        uncertainty_ns: i64,
     },
     NextAsked {
         call: u64,
@@ -311,6 +327,34 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("error_ordr"), "{e}");
+    }
+
+    #[test]
+    fn task_events_may_name_the_worker_whose_clock_stamped_them() {
+        let m = parse(r#"{"type":"task_started","call":1,"at_ns":5,"task":0,"worker":"w1"}"#);
+        assert!(
+            matches!(&m, Ok(FromAdapter::TaskStarted { worker: Some(w), .. }) if w == "w1"),
+            "{m:?}"
+        );
+        // Without it, the stamp is on the adapter's clock, as in every adapter before.
+        let m = parse(r#"{"type":"task_ended","call":1,"at_ns":5,"task":0,"end":"returned"}"#);
+        assert!(
+            matches!(m, Ok(FromAdapter::TaskEnded { worker: None, .. })),
+            "{m:?}"
+        );
+        let m = parse(
+            r#"{"type":"worker_clock","worker":"w1","offset_ns":-35000000,"uncertainty_ns":40000}"#,
+        );
+        assert_eq!(
+            m,
+            Ok(FromAdapter::WorkerClock {
+                worker: "w1".into(),
+                offset_ns: -35_000_000,
+                uncertainty_ns: 40_000
+            })
+        );
+        let e = parse(r#"{"type":"worker_clock","worker":"w1","offset_ns":0}"#).unwrap_err();
+        assert!(e.contains("uncertainty_ns"), "{e}");
     }
 
     #[test]

@@ -186,10 +186,7 @@ impl<'a, M: Machine> Sim<'a, M> {
     }
 
     fn record(&mut self, event: Event) {
-        self.events.push(Stamped {
-            at: Stamp(self.now.0),
-            event,
-        });
+        self.events.push(Stamped::new(Stamp(self.now.0), event));
     }
 
     /// The whole call: the consumer makes it at tick 0, then time runs until recording stops.

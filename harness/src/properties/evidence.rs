@@ -86,7 +86,7 @@ pub(crate) fn late(f: &Facts, pull: &Pull, why: &str, due: Stamp) -> String {
             "{why}; the pull asked at {} should have seen it by {} (ε {}) but got {} at {} ({} late)",
             pull.asked,
             limit,
-            Ms(f.epsilon),
+            f.tolerance,
             describe(answer),
             at,
             Ms(at.since(due.max(pull.asked)))
@@ -94,7 +94,7 @@ pub(crate) fn late(f: &Facts, pull: &Pull, why: &str, due: Stamp) -> String {
         None => format!(
             "{why}; no timeout seen by {} (ε {}); {}",
             limit,
-            Ms(f.epsilon),
+            f.tolerance,
             still_waiting(f, pull)
         ),
     }

@@ -7,7 +7,8 @@ use super::due::{self, Obligation, Target};
 use super::error_due::{self, DueError};
 use super::timeline::{Pull, Timeline};
 use crate::model::{ErrorOrder, Mode, OnTimeout};
-use crate::trace::{Answer, Stamp, TaskEnd, Trace};
+use crate::trace::{Answer, Ms, Stamp, TaskEnd, Trace};
+use std::fmt;
 use std::ops::Deref;
 use std::time::Duration;
 
@@ -15,7 +16,11 @@ use std::time::Duration;
 #[derive(Debug, Clone)]
 pub(crate) struct Facts<'a> {
     pub timeline: Timeline<'a>,
+    /// The tolerance every comparison uses: ε widened by the trace's clock uncertainty
+    /// ([`Tolerance`]). Exactly ε when every stamp is on the trace's own clock.
     pub epsilon: Duration,
+    /// ε and its widening, as the evidence says them.
+    pub tolerance: Tolerance,
     /// Every timeout the contract says was due, whether or not the call was still live then,
     /// earliest first: what a timeout that was raised is judged against (P02).
     pub all_obligations: Vec<Obligation>,
@@ -48,8 +53,10 @@ impl<'a> Deref for Facts<'a> {
 }
 
 impl<'a> Facts<'a> {
-    pub fn of(trace: &'a Trace, epsilon: Duration) -> Facts<'a> {
+    pub fn of(trace: &'a Trace, base_epsilon: Duration) -> Facts<'a> {
         let timeline = Timeline::of(trace);
+        let tolerance = Tolerance::of(trace, base_epsilon);
+        let epsilon = tolerance.total();
         let all_obligations = match timeline.timeout {
             Some(t) => due::obligations(&timeline, t),
             None => Vec::new(),
@@ -78,6 +85,7 @@ impl<'a> Facts<'a> {
         Facts {
             timeline,
             epsilon,
+            tolerance,
             all_obligations,
             first_failure,
             first_death,
@@ -89,7 +97,7 @@ impl<'a> Facts<'a> {
             follow_up: trace
                 .follow_up
                 .as_deref()
-                .map(|t| Box::new(Facts::of(t, epsilon))),
+                .map(|t| Box::new(Facts::of(t, base_epsilon))),
         }
     }
 
@@ -139,6 +147,58 @@ impl<'a> Facts<'a> {
             let limit = due.max(pull.asked).plus(self.epsilon);
             (self.returned_or_hung(pull) > limit).then_some((k, pull, due))
         })
+    }
+}
+
+/// The tolerance of one trace's comparisons: ε, widened by the clock uncertainty of the stamps
+/// compared (spec §2, `specs/protocol.md` §5.1). A comparison of stamps a and b owes
+/// ε + u(a) + u(b); the checker widens every comparison of the trace by the worst such pair —
+/// the two largest uncertainties of its stamps — so that each rule keeps its one ε. Stamps on
+/// the trace's own clock (in-process executors, simulated time, an adapter's own events) have
+/// u = 0, and then the tolerance is exactly ε.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Tolerance {
+    pub epsilon: Duration,
+    /// u(a) + u(b) of the worst pair of stamps.
+    pub clock_uncertainty: Duration,
+}
+
+impl Tolerance {
+    pub fn of(trace: &Trace, epsilon: Duration) -> Tolerance {
+        let (mut first, mut second) = (Duration::ZERO, Duration::ZERO);
+        for u in trace.events.iter().map(|e| e.uncertainty) {
+            if u > first {
+                second = first;
+                first = u;
+            } else if u > second {
+                second = u;
+            }
+        }
+        Tolerance {
+            epsilon,
+            clock_uncertainty: first + second,
+        }
+    }
+
+    /// ε + the clock uncertainty.
+    pub fn total(self) -> Duration {
+        self.epsilon + self.clock_uncertainty
+    }
+}
+
+/// `250 ms`, or `250 ms + 4 ms clock uncertainty`: what follows "ε" in the evidence.
+impl fmt::Display for Tolerance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.clock_uncertainty.is_zero() {
+            write!(f, "{}", Ms(self.epsilon))
+        } else {
+            write!(
+                f,
+                "{} + {} clock uncertainty",
+                Ms(self.epsilon),
+                Ms(self.clock_uncertainty)
+            )
+        }
     }
 }
 
@@ -218,4 +278,95 @@ fn abort_instant(
         candidates.push((at, format!("the drop at {at}")));
     }
     candidates.into_iter().min_by_key(|c| c.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::*;
+
+    /// Two hung tasks on 2 workers, T = 100 ms, the timeout seen at 153 ms; task 1 started
+    /// on a worker whose clock is known within `u` ms (0: the trace's own clock).
+    fn timeout_at_153_with_a_remote_start(u: f64) -> Trace {
+        TraceBuilder::new(
+            Unordered,
+            TaskRuntime,
+            Abort,
+            2,
+            100.0,
+            vec![hang(), hang()],
+        )
+        .call(0.0)
+        .start(0, 0.0)
+        .start(1, 0.0)
+        .within(u)
+        .pull(0.0, 153.0, Answer::Timeout)
+        .build()
+    }
+
+    #[test]
+    fn the_tolerance_is_epsilon_plus_the_two_largest_uncertainties() {
+        let trace = TraceBuilder::new(Unordered, TaskRuntime, Abort, 3, 100.0, vec![hang(); 3])
+            .call(0.0)
+            .start(0, 0.0)
+            .within(1.0)
+            .start(1, 0.0)
+            .within(4.0)
+            .start(2, 0.0)
+            .within(2.0)
+            .build();
+        let t = Tolerance::of(&trace, dur(50.0));
+        assert_eq!(t.clock_uncertainty, dur(6.0));
+        assert_eq!(t.total(), dur(56.0));
+        assert_eq!(t.to_string(), "50 ms + 6 ms clock uncertainty");
+        // One uncertain stamp against stamps on the trace's own clock: its uncertainty alone.
+        let t = Tolerance::of(&timeout_at_153_with_a_remote_start(3.0), dur(50.0));
+        assert_eq!(t.total(), dur(53.0));
+    }
+
+    #[test]
+    fn without_uncertain_stamps_the_tolerance_is_exactly_epsilon() {
+        let trace = timeout_at_153_with_a_remote_start(0.0);
+        let f = Facts::of(&trace, dur(50.0));
+        assert_eq!(f.epsilon, dur(50.0));
+        assert_eq!(f.tolerance.to_string(), "50 ms");
+    }
+
+    #[test]
+    fn a_clock_uncertainty_widens_the_comparisons_and_the_evidence_says_so() {
+        // 3 ms late at ε = 50 ms on one clock: a failure.
+        let on_one_clock = crate::properties::judge_property(
+            &timeout_at_153_with_a_remote_start(0.0),
+            dur(50.0),
+            crate::properties::Property::Liveness,
+        );
+        on_one_clock.fails_with(&["(ε 50 ms)"]);
+        // The same instants with a start known within 4 ms: inside ε + 4 ms.
+        let widened = crate::properties::judge_property(
+            &timeout_at_153_with_a_remote_start(4.0),
+            dur(50.0),
+            crate::properties::Property::Liveness,
+        );
+        widened.passes();
+        // Known within 2 ms only: still late, and the evidence names both parts.
+        let still_late = crate::properties::judge_property(
+            &timeout_at_153_with_a_remote_start(2.0),
+            dur(50.0),
+            crate::properties::Property::Liveness,
+        );
+        still_late.fails_with(&["(ε 50 ms + 2 ms clock uncertainty)"]);
+    }
+
+    #[test]
+    fn an_uncertainty_survives_the_trace_s_json() {
+        let trace = timeout_at_153_with_a_remote_start(4.0);
+        let json = serde_json::to_string(&trace).unwrap_or_default();
+        assert!(json.contains(r#""uncertainty_ns":4000000"#), "{json}");
+        // On the trace's own clock nothing is written: existing traces serialize as before.
+        let plain =
+            serde_json::to_string(&timeout_at_153_with_a_remote_start(0.0)).unwrap_or_default();
+        assert!(!plain.contains("uncertainty"), "{plain}");
+        let back: Trace = serde_json::from_str(&json).expect("a trace reads back");
+        assert_eq!(back, trace);
+    }
 }

@@ -41,7 +41,7 @@ fn liveness(f: &Facts) -> Verdict {
                             return Verdict::fail(format!(
                                 "{}; task {task} completed at {end}, after that, and its result was delivered at {at} instead of the timeout (ε {})",
                                 ob.why,
-                                Ms(f.epsilon)
+                                f.tolerance
                             ));
                         }
                     }
@@ -91,7 +91,7 @@ fn liveness(f: &Facts) -> Verdict {
                             return Verdict::fail(format!(
                                 "{}; its result was delivered at {at} instead of its timed-out marker (ε {})",
                                 ob.why,
-                                Ms(f.epsilon)
+                                f.tolerance
                             ));
                         }
                     }

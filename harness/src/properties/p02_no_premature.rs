@@ -52,7 +52,7 @@ fn no_premature(f: &Facts) -> Verdict {
                         "timeout raised at {at}, {} before it was due ({}; ε {}){}",
                         Ms(ob.due.since(*at)),
                         ob.why,
-                        Ms(f.epsilon),
+                        f.tolerance,
                         own_timeout_errors(f, *at)
                     ))
                 }
@@ -75,7 +75,7 @@ fn no_premature(f: &Facts) -> Verdict {
                         return Verdict::fail(format!(
                             "task {task}'s timed-out marker was delivered at {at}, {} before it was due at {due} (ε {})",
                             Ms(due.since(*at)),
-                            Ms(f.epsilon)
+                            f.tolerance
                         ))
                     }
                     Some(_) => {}

@@ -5,7 +5,7 @@
 use super::facts::Facts;
 use super::verdict::{Level, Rule, Verdict};
 use crate::model::{Mode, OnTimeout};
-use crate::trace::{Answer, Ms, TaskEnd};
+use crate::trace::{Answer, TaskEnd};
 
 pub(super) const RULE: Rule = Rule {
     id: "P03",
@@ -36,7 +36,7 @@ fn partial_results(f: &Facts) -> Verdict {
                 return Verdict::fail(format!(
                     "task {task} completed at {end}, before the timeout was due at {} (ε {}), but the timeout was raised at {at} without delivering its result",
                     ob.due,
-                    Ms(f.epsilon)
+                    f.tolerance
                 ));
             }
         }

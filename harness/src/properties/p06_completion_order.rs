@@ -5,7 +5,7 @@
 use super::facts::Facts;
 use super::verdict::{Level, Rule, Verdict};
 use crate::model::Mode;
-use crate::trace::{Answer, Ms};
+use crate::trace::Answer;
 
 pub(super) const RULE: Rule = Rule {
     id: "P06",
@@ -36,7 +36,7 @@ fn completion_order(f: &Facts) -> Verdict {
                 if e_later.plus(f.epsilon) < e_earlier {
                     return Verdict::fail(format!(
                         "task {later} completed at {e_later} but was delivered after task {earlier}, which completed at {e_earlier} (ε {})",
-                        Ms(f.epsilon)
+                        f.tolerance
                     ));
                 }
             }

@@ -41,7 +41,7 @@ fn error_propagation(f: &Facts) -> Verdict {
                 if let Some(why) =
                     raised_before_its_turn(f, *task, failed, *at, f.epsilon, &f.all_obligations)
                 {
-                    return Verdict::fail(format!("{why} (ε {})", Ms(f.epsilon)));
+                    return Verdict::fail(format!("{why} (ε {})", f.tolerance));
                 }
             }
             Some((at, Answer::ExecutorError { message })) => {
@@ -95,7 +95,7 @@ fn error_propagation(f: &Facts) -> Verdict {
                     match timeout_due {
                         Some(due) => format!(
                             ", though no timeout was due before {due} (ε {})",
-                            Ms(f.epsilon)
+                            f.tolerance
                         ),
                         None => ", though no timeout was due".to_string(),
                     },

@@ -28,7 +28,7 @@ fn abort_stops_dispatch(f: &Facts) -> Verdict {
                 return Verdict::fail(format!(
                     "task {task} started at {start}, {} after {what} (ε {})",
                     Ms(start.since(*at)),
-                    Ms(f.epsilon)
+                    f.tolerance
                 ));
             }
         }
@@ -41,7 +41,7 @@ fn abort_stops_dispatch(f: &Facts) -> Verdict {
                         "{}; task {task} was still started later, at {} (ε {})",
                         ob.why,
                         f.starts[task].unwrap_or(Stamp::ZERO),
-                        Ms(f.epsilon)
+                        f.tolerance
                     ));
                 }
             }

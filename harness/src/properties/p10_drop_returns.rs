@@ -23,7 +23,7 @@ fn drop_returns(f: &Facts) -> Verdict {
         Some(returned) if returned > begun.plus(f.epsilon) => Verdict::fail(format!(
             "the drop began at {begun} and returned at {returned}, {} later (ε {})",
             Ms(returned.since(begun)),
-            Ms(f.epsilon)
+            f.tolerance
         )),
         Some(returned) => Verdict::pass(format!("drop took {}", Ms(returned.since(begun)))),
         None => Verdict::fail(format!(

@@ -4,7 +4,7 @@
 
 use super::facts::Facts;
 use super::verdict::{Level, Rule, Verdict};
-use crate::trace::{Ms, Stamp, TaskEnd};
+use crate::trace::{Stamp, TaskEnd};
 
 pub(super) const RULE: Rule = Rule {
     id: "P12",
@@ -52,7 +52,7 @@ fn cancel_running(f: &Facts) -> Verdict {
                 return Verdict::fail(format!(
                     "task {task} (cooperative) was running at {what} and had not been stopped by {} (ε {}){}",
                     at.plus(f.epsilon),
-                    Ms(f.epsilon),
+                    f.tolerance,
                     match other {
                         Some((e, end)) => format!("; it ended {} at {e}", end.as_str()),
                         None => String::new(),

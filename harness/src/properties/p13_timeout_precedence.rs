@@ -6,7 +6,7 @@
 use super::facts::Facts;
 use super::verdict::{Level, Rule, Verdict};
 use crate::model::OnTimeout;
-use crate::trace::{Answer, Ms};
+use crate::trace::Answer;
 
 pub(super) const RULE: Rule = Rule {
     id: "P13",
@@ -52,7 +52,7 @@ fn timeout_precedence(f: &Facts) -> Verdict {
             ob.why,
             error.task,
             error.why,
-            Ms(f.epsilon)
+            f.tolerance
         )),
         Some((at, Answer::Timeout)) => Verdict::pass(format!(
             "the timeout due at {} came before the error ({error_due}) and was raised at {at}",

@@ -75,7 +75,7 @@ fn survives_worker_death(f: &Facts) -> Verdict {
         )),
         Some((at, answer)) => Verdict::fail(format!(
             "{why}; the call should have answered for it by {limit} (ε {}) but gave {} only at {at}",
-            Ms(f.epsilon),
+            f.tolerance,
             describe(answer)
         )),
         None => match f.terminal() {
@@ -88,7 +88,7 @@ fn survives_worker_death(f: &Facts) -> Verdict {
             ),
             None => Verdict::fail(format!(
                 "{why}; nothing answered for it by {limit} (ε {}): {}",
-                Ms(f.epsilon),
+                f.tolerance,
                 f.pulls
                     .last()
                     .map(|p| still_waiting(f, p))

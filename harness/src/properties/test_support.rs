@@ -115,10 +115,15 @@ impl TraceBuilder {
     }
 
     pub(crate) fn event(mut self, at_ms: f64, event: Event) -> Self {
-        self.trace.events.push(Stamped {
-            at: ms(at_ms),
-            event,
-        });
+        self.trace.events.push(Stamped::new(ms(at_ms), event));
+        self
+    }
+
+    /// The last event added was stamped on a remote worker's clock, within `ms` of the truth.
+    pub(crate) fn within(mut self, ms: f64) -> Self {
+        if let Some(e) = self.trace.events.last_mut() {
+            e.uncertainty = dur(ms);
+        }
         self
     }
 

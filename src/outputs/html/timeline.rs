@@ -562,10 +562,7 @@ mod tests {
             consumer: Consumer::default(),
             events: events
                 .into_iter()
-                .map(|(ms, event)| Stamped {
-                    at: Stamp(ms * 1_000_000),
-                    event,
-                })
+                .map(|(ms, event)| Stamped::new(Stamp(ms * 1_000_000), event))
                 .collect(),
             follow_up: None,
         }
