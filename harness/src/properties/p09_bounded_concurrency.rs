@@ -21,7 +21,10 @@ fn bounded_concurrency(f: &Facts) -> Verdict {
     // Starts and ends in the trace's own order; an abandonment counts before any event at or
     // after its instant (the replacement worker can only start once the task was abandoned),
     // but after the task's own start. A kill is stamped when it was seen, which can only be
-    // after it happened: a killed task counts as gone from ε before its stamp.
+    // after it happened: a killed task counts as gone from ε before its stamp. Stamps taken
+    // on other clocks (remote workers, `specs/protocol.md` §5.1) may seem later than they
+    // were by the clock uncertainty: an end then counts as freeing its worker that much earlier.
+    let clock = f.tolerance.clock_uncertainty;
     let mut abandons: Vec<(Stamp, usize)> = f
         .abandoned
         .iter()
@@ -31,6 +34,11 @@ fn bounded_concurrency(f: &Facts) -> Verdict {
             Some((at, TaskEnd::Killed)) => Some((at.minus(f.epsilon), task)),
             _ => None,
         }))
+        .chain(
+            (0..f.call.n_tasks)
+                .filter(|_| !clock.is_zero())
+                .filter_map(|task| f.ends[task].map(|(at, _)| (at.minus(clock), task))),
+        )
         .collect();
     abandons.sort();
     let mut abandons = abandons.into_iter().peekable();
@@ -66,6 +74,27 @@ fn bounded_concurrency(f: &Facts) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::super::test_support::*;
+
+    #[test]
+    fn p09_a_start_within_the_clock_uncertainty_of_an_end_on_another_worker_counts_after_it() {
+        // Task 2 takes the worker task 0 frees; task 0's end was stamped on a remote worker's
+        // clock known within 1 ms, and seems 0.5 ms later than task 2's start.
+        let trace = |within: f64| {
+            TraceBuilder::new(Unordered, TaskRuntime, Abort, 2, 1000.0, vec![sleep(50.0); 3])
+                .call(0.0)
+                .ran(1, 0.0, 80.0)
+                .start(0, 0.0)
+                .within(within)
+                .end(0, 50.5, TaskEnd::Returned)
+                .within(within)
+                .start(2, 50.0)
+                .end(2, 100.0, TaskEnd::Returned)
+                .build()
+        };
+        check(&trace(1.0), EPS, &super::RULE).passes();
+        // On one clock the same stamps are three tasks running at once.
+        check(&trace(0.0), EPS, &super::RULE).fails_with(&["at 50 ms", "tasks 0, 1, 2"]);
+    }
 
     #[test]
     fn p09_three_tasks_running_on_two_jobs_fails() {
