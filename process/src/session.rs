@@ -1109,7 +1109,6 @@ mod tests {
             "task 0 is stamped on worker `w7`'s clock, whose offset was never reported: send a \
              `worker_clock` for `w7` before the first stamp on its clock (specs/protocol.md §5.1)"
         );
-        // Reporting it afterwards does not make the refused stamp good: the session failed.
     }
 
     #[test]
