@@ -82,7 +82,9 @@ class Executor:
     - `contract`: what it documents, built with `contract(...)`; `per_mode`: {mode: contract}
       for a mode whose API promises something else;
     - `owner_thread`: True if the executor must only be touched from one thread: every call
-      into it (warm-up, the call, each pull, the drop, shutdown) then runs on one thread;
+      into it (warm-up, the call, each pull, the drop, shutdown) then runs on one thread, in
+      turn — a pull blocked in the executor delays the next call's steps, as it would in a
+      program bound to that thread;
     - `report_killed`: report tasks whose worker process died as `killed` (default True).
     """
 

@@ -15,9 +15,9 @@ BOUND = 20  # seconds: a generous watchdog on every read, never a timing asserti
 
 
 class Session:
-    def __init__(self, scenario):
+    def __init__(self, argv):
         self.process = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "scenario_adapter.py"), scenario],
+            [sys.executable] + argv,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self._lines = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
@@ -42,10 +42,11 @@ class Session:
         self.send({"type": "hello", "protocol": 2, "warm_up_n_jobs": warm_up_n_jobs})
         return self.receive()
 
-    def call(self, call_id, tasks, mode="list", timeout_ms=None, drop_after=None, task_ends=0):
+    def call(self, call_id, tasks, mode="list", timeout_ms=None, drop_after=None, task_ends=0,
+             n_jobs=1):
         """Sends a call; returns its events up to `done` (or an `error`), and on until
         `task_ends` tasks have ended: bodies report through a relay, maybe after `done`."""
-        self.send({"type": "call", "call": call_id, "tasks": tasks, "n_jobs": 1,
+        self.send({"type": "call", "call": call_id, "tasks": tasks, "n_jobs": n_jobs,
                    "timeout_ms": timeout_ms, "mode": mode,
                    "consumer": {"start_after_ms": 0.0, "pause_ms": 0.0,
                                 "drop_after": drop_after}})
@@ -74,8 +75,9 @@ class Session:
 def adapter():
     sessions = []
 
-    def start(scenario):
-        session = Session(scenario)
+    def start(scenario, script=os.path.join(HERE, "scenario_adapter.py")):
+        """A test adapter (`scenario_adapter.py SCENARIO`), or with `script`, that adapter."""
+        session = Session([script] if scenario is None else [script, scenario])
         sessions.append(session)
         return session
 

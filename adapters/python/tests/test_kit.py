@@ -1,8 +1,13 @@
 """The kit's own behaviour, through its test adapters and in-process."""
 
+import os
+
 import pytest
 
 import overtime_adapter as ot
+
+EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples",
+                       "threadpool_adapter.py")
 
 SLEEP = {"kind": "sleep", "ms": 1.0}
 FAIL = {"kind": "fail", "ms": 1.0}
@@ -152,6 +157,18 @@ def test_an_owner_thread_makes_every_call_into_the_executor(adapter):
     assert [what for what, _ in notes] == ["warm_up", "list", "ordered", "next", "next",
                                            "close", "shutdown"]
     assert len({thread for _, thread in notes}) == 1, notes
+
+
+@pytest.mark.parametrize("mode", ["list", "ordered", "unordered"])
+def test_the_readme_example_adapter_answers_and_times_out_in_every_mode(adapter, mode):
+    session = adapter(None, script=EXAMPLE)
+    assert session.hello()["executor"]["variant"] == "ThreadPool"
+    events = session.call(1, [SLEEP, SLEEP], mode=mode, n_jobs=2, timeout_ms=5000.0)
+    assert sorted(a.get("task", -1) for a in answers(events)) == [-1, 0, 1]
+    events = session.call(2, [HANG, SLEEP], mode=mode, n_jobs=2, timeout_ms=100.0)
+    assert {"kind": "timeout"} in answers(events)
+    session.send({"type": "release"})
+    assert session.close()[0] == 0
 
 
 # -- in-process ----------------------------------------------------------------------------
