@@ -111,21 +111,34 @@ pub fn is_external(name: &str) -> bool {
     name.starts_with(EXTERNAL_PREFIX)
 }
 
+/// The adapter's argv of an external executor `cmd:<program> [args...]`, split as a shell
+/// would split it; an error names the argument and the fix.
+pub fn external_argv(name: &str) -> Result<Vec<String>, String> {
+    let Some(command) = name.strip_prefix(EXTERNAL_PREFIX) else {
+        return Err(format!(
+            "{name:?} is not an external executor: write cmd:<program> [args...], e.g. \
+             'cmd:python3 adapters/python/joblib_adapter.py --backend loky'"
+        ));
+    };
+    let argv = shell_words::split(command)
+        .map_err(|e| format!("{name:?}: cannot split the command: {e}"))?;
+    if argv.is_empty() {
+        return Err(format!(
+            "{name:?}: no program; write cmd:<program> [args...], e.g. \
+             'cmd:python3 adapters/python/joblib_adapter.py --backend loky'"
+        ));
+    }
+    Ok(argv)
+}
+
 /// The executor for an `--executor` argument: a registry name, or `cmd:<program> [args...]`
 /// (started once here to handshake; see `overtime_process`), which calls `heartbeat` while
 /// each of its adapters' hellos is awaited.
 pub fn open(name: &str, heartbeat: Option<Heartbeat>) -> Result<Arc<dyn CaseExecutor>, String> {
-    let Some(command) = name.strip_prefix(EXTERNAL_PREFIX) else {
+    if !is_external(name) {
         return by_name(name).map_err(|e| e.to_string());
-    };
-    let argv = shell_words::split(command)
-        .map_err(|e| format!("--executor {name:?}: cannot split the command: {e}"))?;
-    if argv.is_empty() {
-        return Err(format!(
-            "--executor {name:?}: no program; write cmd:<program> [args...], e.g. \
-             'cmd:python3 adapters/python/joblib_adapter.py --backend loky'"
-        ));
     }
+    let argv = external_argv(name).map_err(|e| format!("--executor {e}"))?;
     let options = ProcessOptions {
         heartbeat,
         ..ProcessOptions::default()

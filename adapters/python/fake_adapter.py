@@ -16,6 +16,10 @@ import time
 
 SCENARIO = sys.argv[1] if len(sys.argv) > 1 else "correct"
 OUT = sys.stdout.buffer
+# The harness's messages and their fields (specs/protocol.md §3.1).
+FIELDS = {"hello": {"protocol", "warm_up_n_jobs"}, "clock": {"seq"},
+          "call": {"call", "tasks", "n_jobs", "timeout_ms", "mode", "consumer"},
+          "release": set()}
 
 
 def now():
@@ -148,12 +152,18 @@ def main():
         subprocess.Popen(["sh", "-c", "trap '' TERM; \"$@\" & exit 0", "sh"] + sleeper)
     for line in sys.stdin.buffer:
         message = json.loads(line)
-        kind = message["type"]
+        kind = message.get("type")
+        if set(message) - {"type"} != FIELDS.get(kind):
+            # Strict, as an adapter must be: a line it does not understand ends the session.
+            send({"type": "error", "message": f"fake adapter: cannot understand {line!r}"})
+            sys.exit(2)
         if kind == "hello":
             if SCENARIO == "silent-handshake":
                 continue
             hello()
         elif kind == "clock":
+            if SCENARIO == "silent-clock":
+                continue
             send({"type": "clock", "seq": message["seq"], "now_ns": now()})
         elif kind == "call":
             if SCENARIO in ("silent", "silent-with-workers"):
@@ -161,6 +171,10 @@ def main():
             answer_call(message)
         elif kind == "release":
             send({"type": "released", "at_ns": now()})
+    if SCENARIO == "lingers":
+        # An adapter that does not exit when the harness closes its stdin.
+        while True:
+            time.sleep(60)
 
 
 if __name__ == "__main__":

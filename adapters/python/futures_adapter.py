@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""overtime adapter for Python's `concurrent.futures` (protocol: `specs/protocol.md`).
+"""overtime adapter for Python's `concurrent.futures`, on the adapter kit (`overtime_adapter`).
 
     overtime check --executor 'cmd:python3 adapters/python/futures_adapter.py --pool threads'
 
@@ -30,14 +30,9 @@ block would call `shutdown(wait=True)` and wait for a hung task forever.)
 
 import argparse
 import concurrent.futures
-import os
 import platform
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import overtime_protocol  # noqa: E402
-from overtime_protocol import run_task  # noqa: E402
+import overtime_adapter as ot
 
 POOLS = {
     "threads": concurrent.futures.ThreadPoolExecutor,
@@ -45,70 +40,45 @@ POOLS = {
 }
 
 
-class _Iteration:
-    """A lazy iteration and the pool it must shut down when dropped."""
+class Futures(ot.Executor):
+    name, version = "concurrent.futures", platform.python_version()
+    contract = ot.contract("overall", "abort", error_order="input_order")  # Executor.map
+    per_mode = {"unordered": ot.contract("overall", "abort")}  # as_completed
 
-    def __init__(self, iterator, pool):
-        self.iterator = iterator
-        self.pool = pool
-
-    def __next__(self):
-        return next(self.iterator)
-
-    def __iter__(self):
-        return self
-
-
-class FuturesExecutor:
     def __init__(self, pool):
-        self.pool = pool
+        self.variant = pool
 
-    def profile(self):
-        as_completed = {"clock": "overall", "on_timeout": "abort", "cancels_running": False,
-                        "error_order": "fail_fast", "deadline_anchor": "call"}
-        return {
-            "executor": {"name": "concurrent.futures", "version": platform.python_version(),
-                         "variant": self.pool},
-            "modes": ["list", "ordered", "unordered"],
-            "unsupported": [],
-            # Executor.map, in List and Ordered mode.
-            "contract": {"clock": "overall", "on_timeout": "abort", "cancels_running": False,
-                         "error_order": "input_order", "deadline_anchor": "call"},
-            "per_mode": {"unordered": as_completed},
-        }
+    def list(self, call):
+        pool = POOLS[self.variant](max_workers=call.n_jobs)
+        try:
+            return list(pool.map(ot.run_job, call.jobs, timeout=call.timeout))
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
 
-    def warm_up(self, n_jobs):
-        # A pool per call, as a `with` block would make: nothing outlives a call to warm.
-        pass
+    def ordered(self, call):
+        pool = POOLS[self.variant](max_workers=call.n_jobs)
+        return _shut_down_after(pool, pool.map(ot.run_job, call.jobs, timeout=call.timeout))
 
-    def start(self, call, jobs):
-        timeout = call["timeout_ms"]
-        timeout = None if timeout is None else timeout / 1e3
-        pool = POOLS[self.pool](max_workers=call["n_jobs"])
-        mode = call["mode"]
-        columns = list(zip(*jobs)) or [(), (), ()]
-        if mode == "list":
-            try:
-                return list(pool.map(run_task, *columns, timeout=timeout))
-            finally:
-                pool.shutdown(wait=False, cancel_futures=True)
-        if mode == "ordered":
-            return _Iteration(pool.map(run_task, *columns, timeout=timeout), pool)
-        futures = [pool.submit(run_task, *job) for job in jobs]
-        completed = concurrent.futures.as_completed(futures, timeout=timeout)
-        return _Iteration((f.result() for f in completed), pool)
-
-    def close(self, iteration):
-        iteration.iterator.close()
-        iteration.pool.shutdown(wait=False, cancel_futures=True)
+    def unordered(self, call):
+        pool = POOLS[self.variant](max_workers=call.n_jobs)
+        futures = [pool.submit(ot.run_job, job) for job in call.jobs]
+        completed = concurrent.futures.as_completed(futures, timeout=call.timeout)
+        return _shut_down_after(pool, (f.result() for f in completed))
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pool", choices=sorted(POOLS), default="threads")
-    args = parser.parse_args()
-    overtime_protocol.main(FuturesExecutor(args.pool))
+@ot.primed
+def _shut_down_after(pool, iterator):
+    """Iterates `iterator` (made already: the generator is primed), then shuts the pool down
+    without waiting, when the iteration ends or is dropped."""
+    yield
+    try:
+        yield from iterator
+    finally:
+        iterator.close()
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pool", choices=sorted(POOLS), default="threads")
+    ot.serve(Futures(parser.parse_args().pool))

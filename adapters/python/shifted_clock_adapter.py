@@ -33,7 +33,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import futures_adapter  # noqa: E402
-import overtime_protocol  # noqa: E402
+import overtime_adapter as ot  # noqa: E402
 
 # How many clock exchanges measure one worker; the shortest round trip is kept.
 CLOCK_SAMPLES = 8
@@ -51,8 +51,8 @@ class ClockProbe:
     """The adapter's side of the clock exchanges: one thread that measures each worker that
     asks, reports its offset, then lets the worker go on."""
 
-    def __init__(self, adapter):
-        self.adapter = adapter
+    def __init__(self, server):
+        self.server = server
         self.requests = queue.Queue()
         threading.Thread(target=self._serve, name="overtime-clock-probe", daemon=True).start()
 
@@ -78,7 +78,7 @@ class ClockProbe:
                     best = (back - sent, theirs - (sent + back) // 2)
             asks.put(None)
             round_trip, offset = best
-            self.adapter.worker_clock(name, offset, (round_trip + 1) // 2)
+            self.server.worker_clock(name, offset, (round_trip + 1) // 2)
             reported.set()
 
 
@@ -104,7 +104,7 @@ class ShiftedPools:
             self.probe.measure(_worker.name)
 
     def stamp(self):
-        """`overtime_protocol.body_stamp` for these workers."""
+        """The task bodies' stamp on these workers (`ot.stamp_bodies_with`)."""
         if getattr(_worker, "name", None) is None:
             return {"at_ns": time.monotonic_ns()}
         if self.withhold:
@@ -125,10 +125,10 @@ def main():
         parser.error(f"--shifts-ms takes milliseconds separated by commas, not {args.shifts_ms!r}")
     pools = ShiftedPools(shifts, args.withhold_offsets)
     futures_adapter.POOLS["shifted-threads"] = pools.pool
-    overtime_protocol.body_stamp = pools.stamp
-    adapter = overtime_protocol.Adapter(futures_adapter.FuturesExecutor("shifted-threads"))
-    pools.probe = ClockProbe(adapter)
-    adapter.serve()
+    ot.stamp_bodies_with(pools.stamp)
+    server = ot.Server(futures_adapter.Futures("shifted-threads"))
+    pools.probe = ClockProbe(server)
+    server.serve()
 
 
 if __name__ == "__main__":

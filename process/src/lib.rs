@@ -37,6 +37,7 @@
 mod call;
 mod group;
 mod options;
+pub mod selftest;
 mod session;
 pub mod wire;
 

@@ -99,6 +99,8 @@ struct Inner {
     closing: bool,
     failure: Option<String>,
     exit: Option<String>,
+    /// The exit code, if the adapter exited (rather than died of a signal).
+    exit_code: Option<i32>,
     eof: bool,
 }
 
@@ -116,6 +118,7 @@ impl Inner {
             closing: false,
             failure: None,
             exit: None,
+            exit_code: None,
             eof: false,
         }
     }
@@ -196,7 +199,7 @@ impl Shared {
 }
 
 /// The adapter process itself: its group, its stdin, the threads that read it.
-struct Process {
+pub(super) struct Process {
     shared: Arc<Shared>,
     pgid: i32,
     stdin: Arc<Mutex<Option<ChildStdin>>>,
@@ -235,8 +238,22 @@ impl Session {
         }
     }
 
+    /// A session over a process that has already handshaken (the self-test's, step by step).
+    pub(super) fn handshaken(process: Process, hello: Hello) -> Session {
+        Session {
+            process,
+            hello,
+            next_call: AtomicU64::new(1),
+        }
+    }
+
     pub fn hello(&self) -> &Hello {
         &self.hello
+    }
+
+    /// The adapter process, for the self-test's raw steps.
+    pub(super) fn process(&self) -> &Process {
+        &self.process
     }
 
     pub fn process_group(&self) -> i32 {
@@ -290,6 +307,16 @@ impl Session {
         let _ = shared.wait_until(inner, None, |i| i.calls.get(&id).is_none_or(|c| c.done));
     }
 
+    /// As [`Session::wait_done`], but for at most `limit`; true if the call is done.
+    pub fn wait_done_until(&self, id: u64, limit: Duration) -> bool {
+        let shared = &self.process.shared;
+        let inner = shared.lock();
+        let deadline = Some(Instant::now() + limit);
+        let (_inner, done) =
+            shared.wait_until(inner, deadline, |i| i.calls.get(&id).is_none_or(|c| c.done));
+        done
+    }
+
     /// Releases the hung tasks, kills the whole process group and reaps it. Idempotent.
     /// Returns what went wrong on the way (a release not acknowledged, a group that would not
     /// die), if anything.
@@ -299,7 +326,7 @@ impl Session {
 }
 
 impl Process {
-    fn spawn(argv: &[String], options: &ProcessOptions) -> Result<Process, String> {
+    pub(super) fn spawn(argv: &[String], options: &ProcessOptions) -> Result<Process, String> {
         let label = format!("adapter `{}`", argv.join(" "));
         let Some((program, args)) = argv.split_first() else {
             return Err(
@@ -367,6 +394,18 @@ impl Process {
     }
 
     fn handshake(&self, options: &ProcessOptions, warm_up_n_jobs: usize) -> Result<Hello, String> {
+        let deadline = Instant::now() + options.handshake_timeout;
+        let hello = self.await_hello(options, warm_up_n_jobs)?;
+        self.align(options, deadline)?;
+        Ok(hello)
+    }
+
+    /// Sends the hello and waits (up to the handshake timeout) for the adapter's.
+    pub(super) fn await_hello(
+        &self,
+        options: &ProcessOptions,
+        warm_up_n_jobs: usize,
+    ) -> Result<Hello, String> {
         let label = &self.shared.label;
         self.send(&ToAdapter::Hello {
             protocol: wire::PROTOCOL_VERSION,
@@ -411,10 +450,19 @@ impl Process {
                 self.shared.stderr_tail()
             ));
         };
-        drop(inner);
+        Ok(hello)
+    }
+
+    /// Aligns the adapter's clock with the harness's (replies awaited until `deadline`);
+    /// returns the alignment's uncertainty.
+    pub(super) fn align(
+        &self,
+        options: &ProcessOptions,
+        deadline: Instant,
+    ) -> Result<Duration, String> {
         let alignment = self.align_clocks(options, deadline)?;
         self.shared.lock().alignment = Some(alignment);
-        Ok(hello)
+        Ok(alignment.uncertainty)
     }
 
     /// Exchanges `clock_samples` clock messages and keeps the one with the shortest round trip.
@@ -457,8 +505,12 @@ impl Process {
     }
 
     fn send(&self, message: &ToAdapter<'_>) -> io::Result<()> {
-        let mut line = serde_json::to_string(message).map_err(io::Error::other)?;
-        line.push('\n');
+        let line = serde_json::to_string(message).map_err(io::Error::other)?;
+        self.send_line(&line)
+    }
+
+    /// Writes one line (its newline added) to the adapter's stdin, whatever it holds.
+    pub(super) fn send_line(&self, line: &str) -> io::Result<()> {
         let mut stdin = self.stdin.lock().unwrap_or_else(|e| e.into_inner());
         let Some(stdin) = stdin.as_mut() else {
             return Err(io::Error::new(
@@ -467,7 +519,59 @@ impl Process {
             ));
         };
         stdin.write_all(line.as_bytes())?;
+        stdin.write_all(b"\n")?;
         stdin.flush()
+    }
+
+    /// Sends `release` (from a thread of its own: an adapter that stopped reading its stdin
+    /// must not block the caller) and waits up to `limit` for `released`, the adapter's exit
+    /// or the end of its stdout. True if it acknowledged the release.
+    pub(super) fn release(&self, limit: Duration) -> bool {
+        let stdin = Arc::clone(&self.stdin);
+        let line = serde_json::to_string(&ToAdapter::Release).unwrap_or_default() + "\n";
+        let writer = thread::Builder::new()
+            .name("overtime-adapter-release".into())
+            .spawn(move || {
+                let mut stdin = stdin.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(s) = stdin.as_mut() {
+                    let _ = s.write_all(line.as_bytes());
+                    let _ = s.flush();
+                }
+            });
+        let deadline = Instant::now() + limit;
+        let inner = self.shared.lock();
+        let (inner, _) = self.shared.wait_until(inner, Some(deadline), |i| {
+            i.released || i.eof || i.exit.is_some()
+        });
+        writer.is_ok() && inner.released
+    }
+
+    /// Closes the adapter's stdin, as the end of a session does; from now on its exit is
+    /// expected, not a failure.
+    pub(super) fn close_stdin(&self) {
+        self.shared.lock().closing = true;
+        self.stdin.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+
+    /// Waits up to `limit` for the adapter to exit: how it exited (`exit code 2`) and its
+    /// exit code, or `None` if it still runs.
+    pub(super) fn wait_exit(&self, limit: Duration) -> Option<(String, Option<i32>)> {
+        let inner = self.shared.lock();
+        let deadline = Some(Instant::now() + limit);
+        let (inner, _) = self
+            .shared
+            .wait_until(inner, deadline, |i| i.exit.is_some());
+        inner.exit.clone().map(|e| (e, inner.exit_code))
+    }
+
+    /// Why the session failed, if it did (a protocol error, an `error` the adapter sent).
+    pub(super) fn failure(&self) -> Option<String> {
+        self.shared.lock().failure.clone()
+    }
+
+    /// The adapter's last stderr lines, for a message (empty if none).
+    pub(super) fn stderr_tail(&self) -> String {
+        self.shared.stderr_tail()
     }
 
     fn teardown(&self) -> Result<(), String> {
@@ -479,33 +583,13 @@ impl Process {
         let healthy = {
             let mut inner = self.shared.lock();
             inner.closing = true;
-            inner.failure.is_none() && !inner.eof && inner.exit.is_none()
+            inner.failure.is_none() && !inner.eof && inner.exit.is_none() && !inner.released
         };
-        if healthy {
-            // The write happens on its own thread: an adapter that stopped reading its stdin
-            // must not block teardown. The kill below ends the write either way.
-            let stdin = Arc::clone(&self.stdin);
-            let line = serde_json::to_string(&ToAdapter::Release).unwrap_or_default() + "\n";
-            let writer = thread::Builder::new()
-                .name("overtime-adapter-release".into())
-                .spawn(move || {
-                    let mut stdin = stdin.lock().unwrap_or_else(|e| e.into_inner());
-                    if let Some(s) = stdin.as_mut() {
-                        let _ = s.write_all(line.as_bytes());
-                        let _ = s.flush();
-                    }
-                });
-            let deadline = Instant::now() + self.release_timeout;
-            let inner = self.shared.lock();
-            let (_inner, released) = self.shared.wait_until(inner, Some(deadline), |i| {
-                i.released || i.eof || i.exit.is_some()
-            });
-            if writer.is_err() || !released {
-                problems.push(format!(
-                    "{label} did not acknowledge the release within {}",
-                    Ms(self.release_timeout)
-                ));
-            }
+        if healthy && !self.release(self.release_timeout) {
+            problems.push(format!(
+                "{label} did not acknowledge the release within {}",
+                Ms(self.release_timeout)
+            ));
         }
         if let Err(e) = group::kill(self.pgid) {
             problems.push(format!(
@@ -584,6 +668,7 @@ fn note_exit(shared: &Shared, status: io::Result<ExitStatus>) {
     let text = describe(&status);
     let mut inner = shared.lock();
     inner.exit = Some(text.clone());
+    inner.exit_code = status.as_ref().ok().and_then(ExitStatus::code);
     shared.changed.notify_all();
     let deadline = Some(Instant::now() + EXIT_SETTLE);
     let (mut inner, eof) = shared.wait_until(inner, deadline, |i| i.eof || i.closing);

@@ -2,6 +2,7 @@
 //! that judges (check, merge) ends in [`gate`], which writes the outputs and decides the exit
 //! code.
 
+mod adapter_test;
 mod check;
 mod gate;
 mod guards;
@@ -55,6 +56,10 @@ enum Command {
     List,
     /// Run every mutant of the zoo and print the catch table.
     Zoo(zoo::ZooArgs),
+    /// Self-test an external adapter's protocol handling (hello, clock, a call per mode,
+    /// release, exit on stdin EOF, strict errors) before judging it; exit 0 if every check
+    /// passes, 1 if one fails, 2 for a usage error.
+    AdapterTest(adapter_test::AdapterTestArgs),
 }
 
 /// Runs the command line; the process's exit code.
@@ -68,6 +73,7 @@ pub fn main() -> ExitCode {
         Command::Zoo(args) => zoo::zoo(&args),
         Command::Check(args) => check::check(&args),
         Command::Merge(args) => merge::merge(&args),
+        Command::AdapterTest(args) => adapter_test::adapter_test(&args),
     };
     if interrupt::interrupted() {
         if let Err(message) = outcome {

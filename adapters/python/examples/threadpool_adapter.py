@@ -1,0 +1,35 @@
+"""overtime adapter for multiprocessing.pool.ThreadPool, on the kit (pip install ./adapters/python)."""
+import platform
+from multiprocessing.pool import ThreadPool
+
+import overtime_adapter as ot
+
+
+class Threads(ot.Executor):
+    name, version, variant = "multiprocessing.pool", platform.python_version(), "ThreadPool"
+    # map_async(...).get(timeout): the whole call; an error surfaces once every task ended.
+    contract = ot.contract("overall", "abort", error_order="at_end")
+    # imap / imap_unordered: next(timeout) bounds each wait for the next result.
+    per_mode = {"ordered": ot.contract("result_wait", "abort", error_order="input_order"),
+                "unordered": ot.contract("result_wait", "abort")}
+
+    def list(self, call):
+        with ThreadPool(call.n_jobs) as pool:  # leaving the block terminates the pool
+            return pool.map_async(ot.run_job, call.jobs).get(call.timeout)
+
+    @ot.primed
+    def ordered(self, call, imap=ThreadPool.imap):
+        pool = ThreadPool(call.n_jobs)
+        results = imap(pool, ot.run_job, call.jobs)
+        yield  # the call is made; the rest runs at the consumer's pulls
+        try:
+            for _ in call.jobs:
+                yield results.next(call.timeout)
+        finally:
+            pool.terminate()
+
+    def unordered(self, call):
+        return self.ordered(call, imap=ThreadPool.imap_unordered)
+
+
+ot.serve(Threads())
