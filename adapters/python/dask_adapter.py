@@ -37,9 +37,11 @@ scheduled if they have not yet run and deletes them if they have already run", s
 timeout, an error, the end or a drop) the adapter cancels the call's futures, as releasing them
 would, so that tasks not yet started never start.
 
-A task that kills its worker: the nanny starts a new worker process and the scheduler runs the
-task again, up to `distributed.scheduler.allowed-failures` times (3 by default), then the
-future errs with `KilledWorker`, which is reported as the executor's error.
+A task that kills its worker: the nanny starts a new worker process, and the scheduler would run
+the task again up to `distributed.scheduler.allowed-failures` times (3 by default) before the
+future errs with `KilledWorker`. The protocol runs a task body at most once (a second start is
+a protocol error), so the adapter sets `allowed-failures` to 0: the first death errs the future
+with `KilledWorker`, reported as the executor's error.
 
 `shutdown()` closes the client and the cluster (its worker processes end with it).
 """
@@ -107,7 +109,8 @@ class DaskExecutor:
     def _cluster_of(self, n_jobs):
         """The client of a cluster with `n_jobs` single-threaded worker processes."""
         if self.cluster is None:
-            dask.config.set({"distributed.worker.multiprocessing-method": self.start_method})
+            dask.config.set({"distributed.worker.multiprocessing-method": self.start_method,
+                             "distributed.scheduler.allowed-failures": 0})
             self.cluster = distributed.LocalCluster(
                 n_workers=n_jobs, threads_per_worker=1, processes=True,
                 dashboard_address=None, silence_logs=logging.ERROR)

@@ -163,8 +163,10 @@ def run_task(env, task, spec, on_started=None):
         end = "released"
     elif kind == "kill_worker":
         time.sleep(spec["ms"] / 1e3)
+        # With its pid, so that the adapter's death watch knows it ended and does not report
+        # it killed as well when its process exits.
         _report(env, {"type": "task_ended", "call": env.call, "task": task, "end": "died",
-                      "at_ns": time.monotonic_ns()})
+                      "at_ns": time.monotonic_ns(), "pid": pid})
         if os.getpid() != env.adapter_pid:
             # A worker process: exit abruptly, as a crash would (no cleanup, no result).
             os._exit(70)
