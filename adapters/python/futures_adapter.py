@@ -62,6 +62,7 @@ class _Iteration:
 class FuturesExecutor:
     def __init__(self, pool):
         self.pool = pool
+        self._pools = []  # every pool started, for shutdown()
 
     def profile(self):
         as_completed = {"clock": "overall", "on_timeout": "abort", "cancels_running": False,
@@ -85,6 +86,7 @@ class FuturesExecutor:
         timeout = call["timeout_ms"]
         timeout = None if timeout is None else timeout / 1e3
         pool = POOLS[self.pool](max_workers=call["n_jobs"])
+        self._pools.append(pool)
         mode = call["mode"]
         columns = list(zip(*jobs)) or [(), (), ()]
         if mode == "list":
@@ -101,6 +103,12 @@ class FuturesExecutor:
     def close(self, iteration):
         iteration.iterator.close()
         iteration.pool.shutdown(wait=False, cancel_futures=True)
+
+    def shutdown(self):
+        # After the release no task hangs any more: wait for every pool's workers to exit.
+        for pool in self._pools:
+            pool.shutdown(wait=True, cancel_futures=True)
+        self._pools.clear()
 
 
 def main():

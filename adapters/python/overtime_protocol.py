@@ -25,7 +25,14 @@ An adapter supplies an object with four methods (see `joblib_adapter.py`):
 - `profile()`: the `executor`, `modes`, `unsupported` and `contract` fields of the hello;
 - `warm_up(n_jobs)`: start the workers before the first call, so start-up is not timed;
 - `start(call, jobs)`: make the call; return the list (List mode) or an iterator;
-- `close(iterator)`: drop an unfinished (or finished) iteration.
+- `close(iterator)`: drop an unfinished (or finished) iteration;
+
+and optionally a fifth:
+
+- `shutdown()`: shut the executor down cleanly (its workers exit, its semaphores and
+  temporary folders are removed). Called once, when the harness closes stdin after the
+  release; the adapter then exits normally, so `atexit` handlers run too. The harness allows
+  a bounded grace for this (`specs/protocol.md` §8) before SIGTERM, then SIGKILL.
 """
 
 import json
@@ -360,9 +367,22 @@ class Adapter:
                 self.send({"type": "released", "at_ns": time.monotonic_ns()})
             else:
                 self._die(f"unknown message type {kind!r} from the harness")
-        # stdin closed: the harness is gone or done with us.
+        # stdin closed: the harness is done with us (or gone). Shut the executor down, then
+        # exit normally, so that atexit handlers (joblib's memmapping folders) run too.
         self.release()
-        os._exit(0)
+        self._shutdown_executor()
+        sys.exit(0)
+
+    def _shutdown_executor(self):
+        shutdown = getattr(self.executor, "shutdown", None)
+        if shutdown is None:
+            return
+        try:
+            shutdown()
+        except Exception:  # noqa: BLE001 -- reported, then the exit goes on
+            sys.stderr.write("overtime adapter: the executor's shutdown failed:\n"
+                             + traceback.format_exc())
+            sys.stderr.flush()
 
     def _read_hello(self):
         line = self._in.readline()

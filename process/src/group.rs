@@ -7,6 +7,7 @@
 //! orphaned workers are re-parented to the harness rather than to init, and the harness can
 //! reap them at once and know they are gone.
 
+use super::escaped;
 use std::io;
 use std::sync::Mutex;
 use std::thread;
@@ -26,34 +27,52 @@ pub fn become_subreaper() {
     }
 }
 
-/// The process groups of the adapters alive now, for [`kill_every_live_group`].
-static LIVE: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+/// The adapters alive now, by process group with their token ([`escaped`](super::escaped)),
+/// for [`kill_every_live_group`].
+static LIVE: Mutex<Vec<(i32, String)>> = Mutex::new(Vec::new());
 
-fn live() -> std::sync::MutexGuard<'static, Vec<i32>> {
+fn live() -> std::sync::MutexGuard<'static, Vec<(i32, String)>> {
     LIVE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Notes that an adapter's group `pgid` is alive (until [`forget`]).
-pub fn register(pgid: i32) {
-    live().push(pgid);
+/// Notes that an adapter's group `pgid`, its members carrying `token`, is alive (until
+/// [`forget`]).
+pub fn register(pgid: i32, token: &str) {
+    live().push((pgid, token.to_string()));
 }
 
 /// Notes that group `pgid` was killed and reaped.
 pub fn forget(pgid: i32) {
-    live().retain(|&g| g != pgid);
+    live().retain(|(g, _)| *g != pgid);
 }
 
-/// Kills every adapter group still alive and reaps its members (an interrupt: the run stops
-/// now). Returns the groups it killed.
-pub fn kill_every_live_group() -> Vec<i32> {
-    let groups = live().clone();
-    for &pgid in &groups {
-        let _ = kill(pgid);
+/// Kills every adapter group still alive and every descendant that left it, and reaps them
+/// (an interrupt: the run stops now). Returns how many groups it killed and the warnings
+/// naming the escaped descendants.
+pub fn kill_every_live_group() -> (usize, Vec<String>) {
+    let adapters = live().clone();
+    for (pgid, _) in &adapters {
+        let _ = kill(*pgid);
     }
-    for &pgid in &groups {
-        let _ = reap(pgid, Duration::from_secs(2));
+    let mut warnings = Vec::new();
+    for (pgid, token) in &adapters {
+        // The leader is the adapter, whose exit status its session's waiter collects.
+        let swept = escaped::sweep(token, Some(*pgid), Duration::from_secs(2));
+        let label = format!("the adapter of process group {pgid}");
+        warnings.extend(swept.warning(&label));
+        warnings.extend(swept.problem.map(|p| format!("{label}: {p}")));
     }
-    groups
+    for (pgid, _) in &adapters {
+        let _ = reap(*pgid, Duration::from_secs(2));
+    }
+    (adapters.len(), warnings)
+}
+
+/// Sends `signal` to every process of group `pgid`, if it still exists (best effort: the
+/// SIGKILL that follows reports what fails).
+pub fn signal(pgid: i32, signal: libc::c_int) {
+    // SAFETY: killpg has no memory effects; pgid is the group of a child we spawned.
+    let _ = unsafe { libc::killpg(pgid, signal) };
 }
 
 /// Sends SIGKILL to every process of group `pgid`. A group already gone is not an error.

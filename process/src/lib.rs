@@ -35,6 +35,7 @@
 //!   during one.
 
 mod call;
+mod escaped;
 mod group;
 mod options;
 mod session;
@@ -46,12 +47,22 @@ use session::Session;
 use std::sync::{Arc, Mutex, MutexGuard};
 pub use wire::{ExecutorInfo, Unsupported, MAX_LINE, PROTOCOL_VERSION};
 
+/// What [`kill_every_adapter`] did.
+#[derive(Debug, Clone, Default)]
+pub struct KilledAdapters {
+    /// How many adapter process groups it killed.
+    pub groups: usize,
+    /// One warning per adapter whose descendants had left its group, naming them.
+    pub escaped: Vec<String>,
+}
+
 /// Kills the process group of every adapter alive now, in every [`ProcessExecutor`] of this
-/// process, and reaps its members: for an interrupt (SIGINT, SIGTERM), when the run stops at
-/// once. Each executor's own teardown still runs after (it finds its group gone). Returns how
-/// many groups it killed.
-pub fn kill_every_adapter() -> usize {
-    group::kill_every_live_group().len()
+/// process, and every descendant that left it, and reaps them: for an interrupt (SIGINT,
+/// SIGTERM), when the run stops at once. Each executor's own teardown still runs after (it
+/// finds its adapter gone).
+pub fn kill_every_adapter() -> KilledAdapters {
+    let (groups, escaped) = group::kill_every_live_group();
+    KilledAdapters { groups, escaped }
 }
 
 /// The adapter could not be started or did not handshake.
@@ -91,14 +102,18 @@ impl ProcessExecutor {
         let hello = session.hello().clone();
         let torn = session.teardown();
         drop(session);
-        torn.map_err(ProcessError)?;
+        let mut state = State::default();
+        if let Some(warning) = torn.map_err(ProcessError)? {
+            eprintln!("overtime: {warning}");
+            state.teardown_problems.push(warning);
+        }
         Ok(ProcessExecutor {
             argv,
             options,
             executor: hello.executor,
             unsupported: hello.unsupported,
             profile: hello.profile,
-            state: Mutex::new(State::default()),
+            state: Mutex::new(state),
         })
     }
 
@@ -127,7 +142,8 @@ impl ProcessExecutor {
     }
 
     /// Everything that went wrong tearing adapters down so far (a release not acknowledged,
-    /// a process group that would not die). Empty when every teardown was clean.
+    /// a process group that would not die, descendants that had left the group, named).
+    /// Empty when every teardown was clean.
     pub fn teardown_problems(&self) -> Vec<String> {
         self.lock().teardown_problems.clone()
     }
@@ -168,7 +184,7 @@ impl ProcessExecutor {
     fn retire(&self, state: &mut State) {
         state.broken = None;
         if let Some(session) = state.session.take() {
-            if let Err(problem) = session.teardown() {
+            if let Ok(Some(problem)) | Err(problem) = session.teardown() {
                 eprintln!("overtime: {problem}");
                 state.teardown_problems.push(problem);
             }
