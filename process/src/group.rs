@@ -9,6 +9,7 @@
 
 use super::escaped;
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -35,10 +36,27 @@ fn live() -> std::sync::MutexGuard<'static, Vec<(i32, String)>> {
     LIVE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Set once every adapter was killed for an interrupt: no adapter starts after it.
+static STOPPED: AtomicBool = AtomicBool::new(false);
+
+/// Why no adapter may start now, if none may: the run was interrupted.
+pub fn stopped() -> Option<String> {
+    STOPPED.load(Ordering::SeqCst).then(|| {
+        "the run was interrupted: no new adapter starts (not even for a retry of the case \
+         that was running)"
+            .to_string()
+    })
+}
+
 /// Notes that an adapter's group `pgid`, its members carrying `token`, is alive (until
-/// [`forget`]).
-pub fn register(pgid: i32, token: &str) {
-    live().push((pgid, token.to_string()));
+/// [`forget`]). `Err` if the run was interrupted in the meantime: the caller kills it.
+pub fn register(pgid: i32, token: &str) -> Result<(), String> {
+    let mut live = live();
+    if let Some(why) = stopped() {
+        return Err(why);
+    }
+    live.push((pgid, token.to_string()));
+    Ok(())
 }
 
 /// Notes that group `pgid` was killed and reaped.
@@ -50,7 +68,12 @@ pub fn forget(pgid: i32) {
 /// (an interrupt: the run stops now). Returns how many groups it killed and the warnings
 /// naming the escaped descendants.
 pub fn kill_every_live_group() -> (usize, Vec<String>) {
-    let adapters = live().clone();
+    let adapters = {
+        let live = live();
+        // Under the lock, so that no adapter registers after this list is taken.
+        STOPPED.store(true, Ordering::SeqCst);
+        live.clone()
+    };
     for (pgid, _) in &adapters {
         let _ = kill(*pgid);
     }

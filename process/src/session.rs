@@ -271,6 +271,9 @@ impl Process {
                 "an external executor needs a program to run: cmd:<program> [args...]".into(),
             );
         };
+        if let Some(why) = group::stopped() {
+            return Err(format!("cannot start {label}: {why}"));
+        }
         group::become_subreaper();
         let token = escaped::new_token();
         let mut child = Command::new(program)
@@ -288,7 +291,14 @@ impl Process {
                 )
             })?;
         let pgid = i32::try_from(child.id()).unwrap_or(i32::MAX);
-        group::register(pgid, &token);
+        if let Err(why) = group::register(pgid, &token) {
+            // Interrupted while it started: it must not outlive the kill that just happened.
+            let _ = group::kill(pgid);
+            let _ = child.wait();
+            let _ = group::reap(pgid, REAP_LIMIT);
+            escaped::sweep(&token, None, REAP_LIMIT);
+            return Err(format!("cannot start {label}: {why}"));
+        }
         let shared = Arc::new(Shared {
             label,
             inner: Mutex::new(Inner {

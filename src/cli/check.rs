@@ -210,6 +210,16 @@ pub fn check(args: &CheckArgs) -> Result<bool, String> {
         Some(calls) => run_generated(args, &executor_names, &execs, &modes, epsilon, calls)?,
         None => 0,
     };
+    if interrupt::interrupted() {
+        // During the generated workloads: every case run finished, but the run did not.
+        let why = "interrupted during the generated workloads; the matrices cover every case \
+                   run, no generated workload was judged after the signal"
+            .to_string();
+        doc.interrupted = Some(why.clone());
+        gate.write_partial(&doc, &invoked_as());
+        println!("{why}: no verdict on the whole run");
+        return Ok(false);
+    }
     let gated = gate.finish(&doc, &invoked_as());
     if let (Some(why), Ok(false)) = (&too_small, &gated) {
         println!(
@@ -265,14 +275,17 @@ fn run_generated(
 ) -> Result<usize, String> {
     let mut found = 0;
     for (executor, arg) in execs.iter().zip(names) {
+        if interrupt::interrupted() {
+            break;
+        }
         match generated::run(
             executor,
             arg,
             modes,
             epsilon,
-            calls,
-            args.seed,
+            &generated::campaign(calls, args.seed),
             &args.save_dir,
+            interrupt::interrupted,
         )? {
             generated::Generated::Passed(tally) => println!("generated workloads: {tally}"),
             generated::Generated::Found {
@@ -284,6 +297,7 @@ fn run_generated(
                 println!("{summary}");
                 println!("wrote {}; replay it with:\n  {replay}", file.display());
             }
+            generated::Generated::Interrupted => break,
         }
     }
     Ok(found)
