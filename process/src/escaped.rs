@@ -14,6 +14,7 @@
 //! Linux only: elsewhere there is no `/proc/PID/environ` and [`sweep`] finds nothing, so escaped
 //! descendants outlive their case there, as before.
 
+use super::group::process_group_of;
 use std::collections::BTreeMap;
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -68,24 +69,26 @@ impl Swept {
     }
 }
 
-/// Kills every live process carrying `token` (except `spare`, whose exit status someone else
-/// waits for: it is killed but not reaped here), reaps those that are this process's children,
-/// and waits until they are gone, for at most `limit`.
-pub fn sweep(token: &str, spare: Option<i32>, limit: Duration) -> Swept {
+/// Kills every live process carrying `token` outside process group `group` (the adapter's
+/// group, which its own kill and reap take care of: a member still dying from that kill has
+/// not escaped), reaps those that are this process's children, and waits until they are
+/// gone, for at most `limit`.
+pub fn sweep(token: &str, group: i32, limit: Duration) -> Swept {
     let needle = format!("{TOKEN_VAR}={token}");
     let deadline = Instant::now() + limit;
     let mut found: BTreeMap<i32, String> = BTreeMap::new();
     let mut waiting: Vec<i32> = Vec::new();
     loop {
-        let holders = holders(&needle);
+        let holders: Vec<i32> = holders(&needle)
+            .into_iter()
+            .filter(|&pid| process_group_of(pid) != Some(group))
+            .collect();
         for &pid in &holders {
             // SAFETY: kill has no memory effects; `pid` carries this adapter's token.
             unsafe { libc::kill(pid, libc::SIGKILL) };
             if let std::collections::btree_map::Entry::Vacant(slot) = found.entry(pid) {
                 slot.insert(command_line(pid));
-                if Some(pid) != spare {
-                    waiting.push(pid);
-                }
+                waiting.push(pid);
             }
         }
         waiting.retain(|&pid| !settled(pid));
@@ -99,7 +102,7 @@ pub fn sweep(token: &str, spare: Option<i32>, limit: Duration) -> Swept {
                 .map(ToString::to_string)
                 .collect();
             return Swept {
-                escaped: escaped_of(found, spare),
+                escaped: escaped_of(found),
                 problem: Some(format!(
                     "processes [{}] that left the adapter's group are still there after {} ms",
                     left.join(", "),
@@ -110,15 +113,14 @@ pub fn sweep(token: &str, spare: Option<i32>, limit: Duration) -> Swept {
         thread::sleep(Duration::from_millis(1));
     }
     Swept {
-        escaped: escaped_of(found, spare),
+        escaped: escaped_of(found),
         problem: None,
     }
 }
 
-fn escaped_of(found: BTreeMap<i32, String>, spare: Option<i32>) -> Vec<Escaped> {
+fn escaped_of(found: BTreeMap<i32, String>) -> Vec<Escaped> {
     found
         .into_iter()
-        .filter(|&(pid, _)| Some(pid) != spare)
         .map(|(pid, command)| Escaped { pid, command })
         .collect()
 }
@@ -214,7 +216,8 @@ mod tests {
             .spawn()
             .expect("sleep starts");
         let mine_pid = i32::try_from(mine.id()).expect("a pid fits i32");
-        let swept = sweep(&token, None, Duration::from_secs(5));
+        // Group 0 is no process's group: nothing is spared for its group.
+        let swept = sweep(&token, 0, Duration::from_secs(5));
         let escaped = swept.escaped.clone();
         let theirs_alive = theirs.try_wait().expect("try_wait works").is_none();
         let _ = theirs.kill();

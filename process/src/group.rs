@@ -79,8 +79,7 @@ pub fn kill_every_live_group() -> (usize, Vec<String>) {
     }
     let mut warnings = Vec::new();
     for (pgid, token) in &adapters {
-        // The leader is the adapter, whose exit status its session's waiter collects.
-        let swept = escaped::sweep(token, Some(*pgid), Duration::from_secs(2));
+        let swept = escaped::sweep(token, *pgid, Duration::from_secs(2));
         let label = format!("the adapter of process group {pgid}");
         warnings.extend(swept.warning(&label));
         warnings.extend(swept.problem.map(|p| format!("{label}: {p}")));

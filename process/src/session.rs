@@ -296,7 +296,7 @@ impl Process {
             let _ = group::kill(pgid);
             let _ = child.wait();
             let _ = group::reap(pgid, REAP_LIMIT);
-            escaped::sweep(&token, None, REAP_LIMIT);
+            escaped::sweep(&token, pgid, REAP_LIMIT);
             return Err(format!("cannot start {label}: {why}"));
         }
         let shared = Arc::new(Shared {
@@ -527,7 +527,7 @@ impl Process {
             }
         }
         // Its descendants that left the group: found by token, killed, reaped, named.
-        let swept = escaped::sweep(&self.token, None, REAP_LIMIT);
+        let swept = escaped::sweep(&self.token, self.pgid, REAP_LIMIT);
         let warning = swept.warning(&label);
         problems.extend(swept.problem.map(|p| format!("{label}: {p}")));
         if gone {
