@@ -15,8 +15,11 @@
 //!   profile from the hello, then stops it. The runner's [`CaseExecutor::begin_case`] starts a
 //!   fresh adapter (warming up the case's `n_jobs` workers, outside the case's clock and
 //!   watchdog), the case's calls (and its follow-up) go to it, and [`CaseExecutor::end_case`]
-//!   releases its hung tasks, kills its whole process group and reaps it: no worker outlives
-//!   its case. Each new adapter must declare the same profile as the first.
+//!   releases its hung tasks, closes its stdin and gives it a grace to shut its executor down
+//!   and exit ([`ProcessOptions::teardown_grace`]), then ends its whole process group with
+//!   SIGTERM and SIGKILL and reaps it, and kills the descendants that left the group (found by
+//!   the token in their environment, Linux): no worker outlives its case. Each new adapter
+//!   must declare the same profile as the first.
 //! - **The adapter's consumer is the consumer.** The executor's iterator lives in the adapter,
 //!   so the adapter consumes it as the case's [`Consumer`] says and reports every event; this
 //!   executor records them through [`Executor::consume_itself`] instead of letting the
