@@ -113,8 +113,13 @@ pub fn is_external(name: &str) -> bool {
 
 /// The executor for an `--executor` argument: a registry name, or `cmd:<program> [args...]`
 /// (started once here to handshake; see `overtime_process`), which calls `heartbeat` while
-/// each of its adapters' hellos is awaited.
-pub fn open(name: &str, heartbeat: Option<Heartbeat>) -> Result<Arc<dyn CaseExecutor>, String> {
+/// each of its adapters' hellos is awaited and gives each adapter `teardown_grace` (else the
+/// default) to exit by itself at the end of its case.
+pub fn open(
+    name: &str,
+    heartbeat: Option<Heartbeat>,
+    teardown_grace: Option<Duration>,
+) -> Result<Arc<dyn CaseExecutor>, String> {
     let Some(command) = name.strip_prefix(EXTERNAL_PREFIX) else {
         return by_name(name).map_err(|e| e.to_string());
     };
@@ -126,9 +131,11 @@ pub fn open(name: &str, heartbeat: Option<Heartbeat>) -> Result<Arc<dyn CaseExec
              'cmd:python3 adapters/python/joblib_adapter.py --backend loky'"
         ));
     }
+    let default = ProcessOptions::default();
     let options = ProcessOptions {
         heartbeat,
-        ..ProcessOptions::default()
+        teardown_grace: teardown_grace.unwrap_or(default.teardown_grace),
+        ..default
     };
     let executor = ProcessExecutor::with_options(argv, options).map_err(|e| e.to_string())?;
     for u in executor.unsupported() {
