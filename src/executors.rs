@@ -133,15 +133,22 @@ pub fn external_argv(name: &str) -> Result<Vec<String>, String> {
 
 /// The executor for an `--executor` argument: a registry name, or `cmd:<program> [args...]`
 /// (started once here to handshake; see `overtime_process`), which calls `heartbeat` while
-/// each of its adapters' hellos is awaited.
-pub fn open(name: &str, heartbeat: Option<Heartbeat>) -> Result<Arc<dyn CaseExecutor>, String> {
+/// each of its adapters' hellos is awaited and gives each adapter `teardown_grace` (else the
+/// default) to exit by itself at the end of its case.
+pub fn open(
+    name: &str,
+    heartbeat: Option<Heartbeat>,
+    teardown_grace: Option<Duration>,
+) -> Result<Arc<dyn CaseExecutor>, String> {
     if !is_external(name) {
         return by_name(name).map_err(|e| e.to_string());
     }
     let argv = external_argv(name).map_err(|e| format!("--executor {e}"))?;
+    let default = ProcessOptions::default();
     let options = ProcessOptions {
         heartbeat,
-        ..ProcessOptions::default()
+        teardown_grace: teardown_grace.unwrap_or(default.teardown_grace),
+        ..default
     };
     let executor = ProcessExecutor::with_options(argv, options).map_err(|e| e.to_string())?;
     for u in executor.unsupported() {

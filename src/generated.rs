@@ -6,7 +6,7 @@
 //! skipped, not judged). A MUST failure is shrunk to the smallest call that still fails,
 //! written as a scenario file, and the command that replays it is printed.
 
-use overtime_harness::campaign::{check, judge_real_time, Campaign, CampaignError, Levels};
+use overtime_harness::campaign::{check, judge_real_time, Campaign, CampaignError, Judged, Levels};
 use overtime_harness::strategies::Workloads;
 use overtime_harness::{scenario, Case, CaseExecutor, Mode, RunConfig};
 use std::path::{Path, PathBuf};
@@ -26,19 +26,32 @@ pub enum Generated {
         file: PathBuf,
         replay: String,
     },
+    /// A signal stopped the run: whatever failed after it is the kill's doing, so nothing is
+    /// judged from then on and nothing is written.
+    Interrupted,
 }
 
-/// Runs `calls` generated real-time calls (seed `seed`, else a fresh one) against `executor`
-/// in the `modes` it supports, at tolerance `epsilon`; a failure is written under `save_dir`.
-/// `executor_arg` is the `--executor` value, for the replay command.
+/// The campaign of `calls` generated calls, seed `seed` (else a fresh one), for [`run`].
+pub fn campaign(calls: u32, seed: Option<u64>) -> Campaign {
+    let campaign = Campaign::new(calls).with_shrink_time(SHRINK_TIME);
+    match seed {
+        Some(seed) => campaign.with_seed(seed),
+        None => campaign,
+    }
+}
+
+/// Runs the `campaign`'s generated real-time calls against `executor` in the `modes` it
+/// supports, at tolerance `epsilon`; a failure is written under `save_dir`. `executor_arg` is
+/// the `--executor` value, for the replay command. Once `interrupted()` holds, no call runs
+/// any more and no failure is written.
 pub fn run(
     executor: &Arc<dyn CaseExecutor>,
     executor_arg: &str,
     modes: &[Mode],
     epsilon: Duration,
-    calls: u32,
-    seed: Option<u64>,
+    campaign: &Campaign,
     save_dir: &Path,
+    interrupted: impl Fn() -> bool,
 ) -> Result<Generated, String> {
     let profile = executor.declared_profile();
     let modes: Vec<Mode> = modes
@@ -53,21 +66,30 @@ pub fn run(
         )));
     }
     let workloads = Workloads::real_time(epsilon, modes);
-    let mut campaign = Campaign::new(calls).with_shrink_time(SHRINK_TIME);
-    if let Some(seed) = seed {
-        campaign = campaign.with_seed(seed);
-    }
     eprintln!(
-        "generated workloads for {}: {calls} real-time calls, T {} ms, seed {} (--seed {} replays them)",
+        "generated workloads for {}: {} real-time calls, T {} ms, seed {} (--seed {} replays them)",
         profile.name,
+        campaign.cases,
         workloads.timeout.as_millis(),
         campaign.seed,
         campaign.seed
     );
     let config = RunConfig::with_epsilon(epsilon);
-    match check(&campaign, &profile, &workloads.calls(), |call| {
-        judge_real_time(executor, call, &config, Levels::Must)
-    }) {
+    let outcome = check(campaign, &profile, &workloads.calls(), |call| {
+        if interrupted() {
+            return Judged::Skip("interrupted".into());
+        }
+        let judged = judge_real_time(executor, call, &config, Levels::Must);
+        if interrupted() {
+            // Its adapter was killed under it: what it recorded is the interrupt's.
+            return Judged::Skip("interrupted".into());
+        }
+        judged
+    });
+    if interrupted() {
+        return Ok(Generated::Interrupted);
+    }
+    match outcome {
         Ok(tally) => Ok(Generated::Passed(format!("{}: {tally}", profile.name))),
         Err(CampaignError::Aborted { seed, reason }) => Err(format!(
             "generated workloads for {} gave up (seed {seed}): {reason}",
@@ -117,4 +139,41 @@ pub fn scenario_cases(paths: &[PathBuf]) -> Result<Vec<Case>, String> {
         }
     }
     Ok(cases)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    /// A signal during the generated workloads: the calls after it are not judged, nothing
+    /// is shrunk or written, and the run says it was interrupted — even against an executor
+    /// whose every timeout fails.
+    #[test]
+    fn an_interrupt_during_the_generated_workloads_writes_no_failure() {
+        let executor = crate::executors::by_name("mutant:unordered-never-times-out")
+            .expect("the mutant exists");
+        let save_dir = std::env::temp_dir().join(format!(
+            "overtime-generated-interrupt-{}",
+            std::process::id()
+        ));
+        let asked = AtomicU32::new(0);
+        // The signal arrives while the second call runs.
+        let interrupted = || asked.fetch_add(1, Ordering::SeqCst) >= 3;
+        let outcome = run(
+            &executor,
+            "mutant:unordered-never-times-out",
+            &[Mode::Unordered],
+            Duration::from_millis(20),
+            &campaign(50, Some(1)),
+            &save_dir,
+            interrupted,
+        )
+        .expect("the campaign runs");
+        assert!(matches!(outcome, Generated::Interrupted));
+        assert!(
+            !save_dir.exists(),
+            "a failure was written after the interrupt"
+        );
+    }
 }

@@ -426,6 +426,28 @@ fn a_write_failing_at_the_end_keeps_the_verdict_and_its_exit_code() {
     }
 }
 
+/// A teardown grace that could add a minute to every case run is refused with exit 2 and the
+/// reason, before anything runs.
+#[test]
+fn an_absurd_teardown_grace_is_refused_before_the_run() {
+    let args = [
+        "check",
+        "--case",
+        "all-fast",
+        "--teardown-grace-ms",
+        "600000",
+    ];
+    let out = overtime(&args, &[]);
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(
+        text(&out).contains("--teardown-grace-ms 600000 is refused")
+            && text(&out).contains("largest accepted is 60.00 s"),
+        "{}",
+        text(&out)
+    );
+    assert!(!text(&out).contains("property "), "{}", text(&out));
+}
+
 /// An ε that judges nothing (0 in real time), that would make the run absurdly long (above
 /// 60 s), or that exceeds T is refused with exit 2 and the reason, before anything runs.
 #[test]

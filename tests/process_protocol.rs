@@ -28,6 +28,7 @@ fn options() -> ProcessOptions {
     ProcessOptions {
         handshake_timeout: HANDSHAKE_TIMEOUT,
         release_timeout: Duration::from_secs(1),
+        teardown_grace: Duration::from_secs(1),
         clock_samples: CLOCK_SAMPLES,
         stderr_passthrough: false,
         heartbeat: None,
@@ -403,4 +404,90 @@ fn teardown_kills_and_reaps_the_adapters_whole_process_group() {
         "no process, zombie or not, may outlive its case"
     );
     assert!(problems.is_empty(), "{problems:?}");
+}
+
+/// The live `escaped-workers` sleepers whose command line holds `marker`, from /proc (zombies,
+/// the adapter and the short-lived double-forking process excluded).
+fn sleepers_marked(marker: &str) -> Vec<i32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let zombie = stat
+                .rfind(')')
+                .is_some_and(|i| stat[i + 1..].trim_start().starts_with('Z'));
+            let cmdline = String::from_utf8_lossy(&cmdline);
+            cmdline.contains(marker)
+                && cmdline.contains("time.sleep(1000)")
+                && !cmdline.contains("subprocess")
+                && !zombie
+        })
+        .collect()
+}
+
+/// Workers that left the adapter's process group (a new session, one of them double-forked)
+/// are found at the end of the case, killed, reaped and named in a teardown warning.
+#[test]
+#[cfg(target_os = "linux")]
+fn teardown_kills_and_names_the_descendants_that_left_the_process_group() {
+    let marker = format!("overtime-escaped-test-{}", std::process::id());
+    let argv = {
+        let mut argv = fake_argv("escaped-workers");
+        argv.push(marker.clone());
+        argv
+    };
+    let found = {
+        let marker = marker.clone();
+        bounded("escaped-workers", move || {
+            let executor = ProcessExecutor::with_options(argv, options())
+                .expect("the fake adapter handshakes");
+            // The adapter started for the hello left two workers too: named already.
+            let first = executor.teardown_problems();
+            let case = small_case();
+            executor.begin_case(&case);
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            let mut before = sleepers_marked(&marker);
+            while before.len() != 2 && std::time::Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(20));
+                before = sleepers_marked(&marker);
+            }
+            executor.end_case();
+            let after = sleepers_marked(&marker);
+            (first, before, after, executor.teardown_problems())
+        })
+    };
+    let (first, before, after, problems) = found;
+    for pid in &after {
+        // Do not leave them running on the machine when the test fails.
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status();
+    }
+    assert_eq!(before.len(), 2, "both escaped workers should be running");
+    assert_eq!(
+        after,
+        Vec::<i32>::new(),
+        "escaped workers outlived their case"
+    );
+    assert_eq!(first.len(), 1, "the hello's adapter's warning: {first:?}");
+    assert_eq!(problems.len(), 2, "then one for the case: {problems:?}");
+    let warning = &problems[1];
+    assert!(
+        warning.contains("2 process(es) it started left its process group"),
+        "{warning}"
+    );
+    for pid in &before {
+        assert!(
+            warning.contains(&format!("pid {pid} `")),
+            "{warning} should name pid {pid}"
+        );
+    }
+    assert!(
+        warning.contains(&marker),
+        "{warning} should show the command line"
+    );
 }

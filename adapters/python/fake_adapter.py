@@ -145,11 +145,23 @@ def main():
         subprocess.Popen(["sh", "-c", "trap '' TERM; sleep 1000 & exit 0"])
     if SCENARIO == "silent-with-workers":
         # A pool's workers, carrying the marker given as argument 2 so a test can find them:
-        # a child, and an orphaned grandchild that ignores SIGTERM. Calls are then ignored.
+        # a child, an orphaned grandchild that ignores SIGTERM, and one that left the process
+        # group (a new session). Calls are then ignored.
         marker = sys.argv[2] if len(sys.argv) > 2 else "overtime-fake-worker"
         sleeper = [sys.executable, "-c", "import time; time.sleep(1000)", marker]
         subprocess.Popen(sleeper)
         subprocess.Popen(["sh", "-c", "trap '' TERM; \"$@\" & exit 0", "sh"] + sleeper)
+        subprocess.Popen(sleeper, start_new_session=True)
+    if SCENARIO == "escaped-workers":
+        # Workers that leave the adapter's process group, carrying the marker given as
+        # argument 2: a child in a new session, and a double-forked orphan in a new session
+        # (as `setsid sleep 1000 &` in a script would). Calls are answered correctly.
+        marker = sys.argv[2] if len(sys.argv) > 2 else "overtime-fake-escaped"
+        sleeper = [sys.executable, "-c", "import time; time.sleep(1000)", marker]
+        subprocess.Popen(sleeper, start_new_session=True)
+        subprocess.Popen([sys.executable, "-c",
+                          "import subprocess, sys; "
+                          "subprocess.Popen(sys.argv[1:], start_new_session=True)"] + sleeper)
     for line in sys.stdin.buffer:
         message = json.loads(line)
         kind = message.get("type")

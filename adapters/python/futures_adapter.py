@@ -47,23 +47,35 @@ class Futures(ot.Executor):
 
     def __init__(self, pool):
         self.variant = pool
+        self._pools = []  # every pool started, for shutdown()
+
+    def _pool(self, call):
+        pool = POOLS[self.variant](max_workers=call.n_jobs)
+        self._pools.append(pool)
+        return pool
 
     def list(self, call):
-        pool = POOLS[self.variant](max_workers=call.n_jobs)
+        pool = self._pool(call)
         try:
             return list(pool.map(ot.run_job, call.jobs, timeout=call.timeout))
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
     def ordered(self, call):
-        pool = POOLS[self.variant](max_workers=call.n_jobs)
+        pool = self._pool(call)
         return _shut_down_after(pool, pool.map(ot.run_job, call.jobs, timeout=call.timeout))
 
     def unordered(self, call):
-        pool = POOLS[self.variant](max_workers=call.n_jobs)
+        pool = self._pool(call)
         futures = [pool.submit(ot.run_job, job) for job in call.jobs]
         completed = concurrent.futures.as_completed(futures, timeout=call.timeout)
         return _shut_down_after(pool, (f.result() for f in completed))
+
+    def shutdown(self):
+        # After the release no task hangs any more: wait for every pool's workers to exit.
+        for pool in self._pools:
+            pool.shutdown(wait=True, cancel_futures=True)
+        self._pools.clear()
 
 
 @ot.primed

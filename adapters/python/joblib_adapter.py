@@ -54,6 +54,23 @@ class Joblib(ot.Executor):
                             return_as=RETURN_AS[call.mode])
         return parallel(delayed(ot.run_job)(job) for job in call.jobs)
 
+    def shutdown(self):
+        # loky keeps one reusable executor for the whole process: shut it down and remove its
+        # memmapping folders (joblib's MemmappingExecutor.terminate), so its workers exit and
+        # its resource tracker unlinks its semaphores. joblib offers no public handle on it;
+        # the threading and multiprocessing backends leave nothing between calls.
+        if self.variant != "loky":
+            return
+        from joblib.externals.loky import reusable_executor
+        executor = getattr(reusable_executor, "_executor", None)
+        if executor is None:
+            return
+        terminate = getattr(executor, "terminate", None)
+        if terminate is not None:
+            terminate(kill_workers=False)
+        else:
+            executor.shutdown(wait=True)
+
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -7,7 +7,9 @@
 //! orphaned workers are re-parented to the harness rather than to init, and the harness can
 //! reap them at once and know they are gone.
 
+use super::escaped;
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -26,34 +28,73 @@ pub fn become_subreaper() {
     }
 }
 
-/// The process groups of the adapters alive now, for [`kill_every_live_group`].
-static LIVE: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+/// The adapters alive now, by process group with their token ([`escaped`](super::escaped)),
+/// for [`kill_every_live_group`].
+static LIVE: Mutex<Vec<(i32, String)>> = Mutex::new(Vec::new());
 
-fn live() -> std::sync::MutexGuard<'static, Vec<i32>> {
+fn live() -> std::sync::MutexGuard<'static, Vec<(i32, String)>> {
     LIVE.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Notes that an adapter's group `pgid` is alive (until [`forget`]).
-pub fn register(pgid: i32) {
-    live().push(pgid);
+/// Set once every adapter was killed for an interrupt: no adapter starts after it.
+static STOPPED: AtomicBool = AtomicBool::new(false);
+
+/// Why no adapter may start now, if none may: the run was interrupted.
+pub fn stopped() -> Option<String> {
+    STOPPED.load(Ordering::SeqCst).then(|| {
+        "the run was interrupted: no new adapter starts (not even for a retry of the case \
+         that was running)"
+            .to_string()
+    })
+}
+
+/// Notes that an adapter's group `pgid`, its members carrying `token`, is alive (until
+/// [`forget`]). `Err` if the run was interrupted in the meantime: the caller kills it.
+pub fn register(pgid: i32, token: &str) -> Result<(), String> {
+    let mut live = live();
+    if let Some(why) = stopped() {
+        return Err(why);
+    }
+    live.push((pgid, token.to_string()));
+    Ok(())
 }
 
 /// Notes that group `pgid` was killed and reaped.
 pub fn forget(pgid: i32) {
-    live().retain(|&g| g != pgid);
+    live().retain(|(g, _)| *g != pgid);
 }
 
-/// Kills every adapter group still alive and reaps its members (an interrupt: the run stops
-/// now). Returns the groups it killed.
-pub fn kill_every_live_group() -> Vec<i32> {
-    let groups = live().clone();
-    for &pgid in &groups {
-        let _ = kill(pgid);
+/// Kills every adapter group still alive and every descendant that left it, and reaps them
+/// (an interrupt: the run stops now). Returns how many groups it killed and the warnings
+/// naming the escaped descendants.
+pub fn kill_every_live_group() -> (usize, Vec<String>) {
+    let adapters = {
+        let live = live();
+        // Under the lock, so that no adapter registers after this list is taken.
+        STOPPED.store(true, Ordering::SeqCst);
+        live.clone()
+    };
+    for (pgid, _) in &adapters {
+        let _ = kill(*pgid);
     }
-    for &pgid in &groups {
-        let _ = reap(pgid, Duration::from_secs(2));
+    let mut warnings = Vec::new();
+    for (pgid, token) in &adapters {
+        let swept = escaped::sweep(token, *pgid, Duration::from_secs(2));
+        let label = format!("the adapter of process group {pgid}");
+        warnings.extend(swept.warning(&label));
+        warnings.extend(swept.problem.map(|p| format!("{label}: {p}")));
     }
-    groups
+    for (pgid, _) in &adapters {
+        let _ = reap(*pgid, Duration::from_secs(2));
+    }
+    (adapters.len(), warnings)
+}
+
+/// Sends `signal` to every process of group `pgid`, if it still exists (best effort: the
+/// SIGKILL that follows reports what fails).
+pub fn signal(pgid: i32, signal: libc::c_int) {
+    // SAFETY: killpg has no memory effects; pgid is the group of a child we spawned.
+    let _ = unsafe { libc::killpg(pgid, signal) };
 }
 
 /// Sends SIGKILL to every process of group `pgid`. A group already gone is not an error.

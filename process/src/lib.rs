@@ -15,8 +15,11 @@
 //!   profile from the hello, then stops it. The runner's [`CaseExecutor::begin_case`] starts a
 //!   fresh adapter (warming up the case's `n_jobs` workers, outside the case's clock and
 //!   watchdog), the case's calls (and its follow-up) go to it, and [`CaseExecutor::end_case`]
-//!   releases its hung tasks, kills its whole process group and reaps it: no worker outlives
-//!   its case. Each new adapter must declare the same profile as the first.
+//!   releases its hung tasks, closes its stdin and gives it a grace to shut its executor down
+//!   and exit ([`ProcessOptions::teardown_grace`]), then ends its whole process group with
+//!   SIGTERM and SIGKILL and reaps it, and kills the descendants that left the group (found by
+//!   the token in their environment, Linux): no worker outlives its case. Each new adapter
+//!   must declare the same profile as the first.
 //! - **The adapter's consumer is the consumer.** The executor's iterator lives in the adapter,
 //!   so the adapter consumes it as the case's [`Consumer`] says and reports every event; this
 //!   executor records them through [`Executor::consume_itself`] instead of letting the
@@ -35,6 +38,7 @@
 //!   during one.
 
 mod call;
+mod escaped;
 mod group;
 mod options;
 pub mod selftest;
@@ -47,12 +51,22 @@ use session::Session;
 use std::sync::{Arc, Mutex, MutexGuard};
 pub use wire::{ExecutorInfo, Unsupported, MAX_LINE, PROTOCOL_VERSION};
 
+/// What [`kill_every_adapter`] did.
+#[derive(Debug, Clone, Default)]
+pub struct KilledAdapters {
+    /// How many adapter process groups it killed.
+    pub groups: usize,
+    /// One warning per adapter whose descendants had left its group, naming them.
+    pub escaped: Vec<String>,
+}
+
 /// Kills the process group of every adapter alive now, in every [`ProcessExecutor`] of this
-/// process, and reaps its members: for an interrupt (SIGINT, SIGTERM), when the run stops at
-/// once. Each executor's own teardown still runs after (it finds its group gone). Returns how
-/// many groups it killed.
-pub fn kill_every_adapter() -> usize {
-    group::kill_every_live_group().len()
+/// process, and every descendant that left it, and reaps them: for an interrupt (SIGINT,
+/// SIGTERM), when the run stops at once. Each executor's own teardown still runs after (it
+/// finds its adapter gone).
+pub fn kill_every_adapter() -> KilledAdapters {
+    let (groups, escaped) = group::kill_every_live_group();
+    KilledAdapters { groups, escaped }
 }
 
 /// The adapter could not be started or did not handshake.
@@ -92,14 +106,18 @@ impl ProcessExecutor {
         let hello = session.hello().clone();
         let torn = session.teardown();
         drop(session);
-        torn.map_err(ProcessError)?;
+        let mut state = State::default();
+        if let Some(warning) = torn.map_err(ProcessError)? {
+            eprintln!("overtime: {warning}");
+            state.teardown_problems.push(warning);
+        }
         Ok(ProcessExecutor {
             argv,
             options,
             executor: hello.executor,
             unsupported: hello.unsupported,
             profile: hello.profile,
-            state: Mutex::new(State::default()),
+            state: Mutex::new(state),
         })
     }
 
@@ -128,7 +146,8 @@ impl ProcessExecutor {
     }
 
     /// Everything that went wrong tearing adapters down so far (a release not acknowledged,
-    /// a process group that would not die). Empty when every teardown was clean.
+    /// a process group that would not die, descendants that had left the group, named).
+    /// Empty when every teardown was clean.
     pub fn teardown_problems(&self) -> Vec<String> {
         self.lock().teardown_problems.clone()
     }
@@ -169,7 +188,7 @@ impl ProcessExecutor {
     fn retire(&self, state: &mut State) {
         state.broken = None;
         if let Some(session) = state.session.take() {
-            if let Err(problem) = session.teardown() {
+            if let Ok(Some(problem)) | Err(problem) = session.teardown() {
                 eprintln!("overtime: {problem}");
                 state.teardown_problems.push(problem);
             }

@@ -12,6 +12,10 @@ pub struct ProcessOptions {
     pub handshake_timeout: Duration,
     /// How long teardown waits for the adapter to acknowledge the release before the kill.
     pub release_timeout: Duration,
+    /// How long an adapter that acknowledged the release may take, once its stdin is closed,
+    /// to shut its executor down and exit with every process of its group, before SIGTERM
+    /// (then SIGKILL) ends the group.
+    pub teardown_grace: Duration,
     /// How many clock exchanges the alignment takes the best of.
     pub clock_samples: u32,
     /// Copy the adapter's stderr to the harness's, line by line, prefixed `[adapter]`.
@@ -47,12 +51,14 @@ impl fmt::Debug for Heartbeat {
 }
 
 impl Default for ProcessOptions {
-    /// 60 s handshake (loky starting workers on a loaded machine), 2 s release, 8 clock
+    /// 60 s handshake (loky starting workers on a loaded machine), 2 s release, 2 s teardown
+    /// grace, 8 clock
     /// samples; stderr passed through when `OVERTIME_ADAPTER_STDERR=inherit`; no heartbeat.
     fn default() -> Self {
         ProcessOptions {
             handshake_timeout: Duration::from_secs(60),
             release_timeout: Duration::from_secs(2),
+            teardown_grace: Duration::from_secs(2),
             clock_samples: 8,
             stderr_passthrough: std::env::var("OVERTIME_ADAPTER_STDERR")
                 .is_ok_and(|v| v == "inherit"),

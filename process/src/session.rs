@@ -8,6 +8,7 @@
 //! the session failed, or their own bound passed.
 
 use super::call::{CallState, Step};
+use super::escaped;
 use super::group;
 use super::options::{Heartbeat, ProcessOptions};
 use super::wire::{self, ExecutorInfo, FromAdapter, ToAdapter, Unsupported, MAX_LINE};
@@ -32,6 +33,8 @@ const CLOCK_SLACK: Duration = Duration::from_millis(2);
 const EXIT_SETTLE: Duration = Duration::from_millis(500);
 /// How long teardown waits for the killed group to be gone.
 const REAP_LIMIT: Duration = Duration::from_secs(5);
+/// How long a group given SIGTERM (after its grace) has to be gone before SIGKILL.
+const TERM_WAIT: Duration = Duration::from_millis(200);
 
 /// What the adapter's hello declared.
 #[derive(Debug, Clone)]
@@ -202,10 +205,13 @@ impl Shared {
 pub(super) struct Process {
     shared: Arc<Shared>,
     pgid: i32,
+    /// Carried by every descendant in its environment, whatever its group ([`escaped`]).
+    token: String,
     stdin: Arc<Mutex<Option<ChildStdin>>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
     waiter: Mutex<Option<JoinHandle<()>>>,
     release_timeout: Duration,
+    teardown_grace: Duration,
     torn_down: AtomicBool,
 }
 
@@ -317,10 +323,12 @@ impl Session {
         done
     }
 
-    /// Releases the hung tasks, kills the whole process group and reaps it. Idempotent.
-    /// Returns what went wrong on the way (a release not acknowledged, a group that would not
-    /// die), if anything.
-    pub fn teardown(&self) -> Result<(), String> {
+    /// Releases the hung tasks, lets the adapter exit by itself within its grace (stdin
+    /// closed), then ends its group with SIGTERM and SIGKILL, reaps it, and kills and reaps
+    /// the descendants that left the group. Idempotent. `Ok` holds the warning naming those
+    /// descendants, if there were any; `Err` is what went wrong on the way (a release not
+    /// acknowledged, a group that would not die), with that warning.
+    pub fn teardown(&self) -> Result<Option<String>, String> {
         self.process.teardown()
     }
 }
@@ -333,9 +341,14 @@ impl Process {
                 "an external executor needs a program to run: cmd:<program> [args...]".into(),
             );
         };
+        if let Some(why) = group::stopped() {
+            return Err(format!("cannot start {label}: {why}"));
+        }
         group::become_subreaper();
+        let token = escaped::new_token();
         let mut child = Command::new(program)
             .args(args)
+            .env(escaped::TOKEN_VAR, &token)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -348,7 +361,14 @@ impl Process {
                 )
             })?;
         let pgid = i32::try_from(child.id()).unwrap_or(i32::MAX);
-        group::register(pgid);
+        if let Err(why) = group::register(pgid, &token) {
+            // Interrupted while it started: it must not outlive the kill that just happened.
+            let _ = group::kill(pgid);
+            let _ = child.wait();
+            let _ = group::reap(pgid, REAP_LIMIT);
+            escaped::sweep(&token, pgid, REAP_LIMIT);
+            return Err(format!("cannot start {label}: {why}"));
+        }
         let shared = Arc::new(Shared {
             label,
             inner: Mutex::new(Inner::new()),
@@ -358,10 +378,12 @@ impl Process {
         let process = Process {
             shared: Arc::clone(&shared),
             pgid,
+            token,
             stdin: Arc::new(Mutex::new(child.stdin.take())),
             threads: Mutex::new(Vec::new()),
             waiter: Mutex::new(None),
             release_timeout: options.release_timeout,
+            teardown_grace: options.teardown_grace,
             torn_down: AtomicBool::new(false),
         };
         // From here on, dropping `process` kills and reaps the group.
@@ -574,35 +596,60 @@ impl Process {
         self.shared.stderr_tail()
     }
 
-    fn teardown(&self) -> Result<(), String> {
+    fn teardown(&self) -> Result<Option<String>, String> {
         if self.torn_down.swap(true, Ordering::AcqRel) {
-            return Ok(());
+            return Ok(None);
         }
         let label = self.shared.label.clone();
         let mut problems = Vec::new();
-        let healthy = {
+        // An adapter may have been released already (`overtime adapter-test` does it).
+        let (healthy, already_released) = {
             let mut inner = self.shared.lock();
             inner.closing = true;
-            inner.failure.is_none() && !inner.eof && inner.exit.is_none() && !inner.released
+            let healthy = inner.failure.is_none() && !inner.eof && inner.exit.is_none();
+            (healthy, inner.released)
         };
-        if healthy && !self.release(self.release_timeout) {
-            problems.push(format!(
-                "{label} did not acknowledge the release within {}",
-                Ms(self.release_timeout)
-            ));
+        let mut released = already_released;
+        if healthy && !already_released {
+            released = self.release(self.release_timeout);
+            if !released {
+                problems.push(format!(
+                    "{label} did not acknowledge the release within {}",
+                    Ms(self.release_timeout)
+                ));
+            }
         }
-        if let Err(e) = group::kill(self.pgid) {
-            problems.push(format!(
-                "{label}: cannot kill process group {}: {e}",
-                self.pgid
-            ));
+        // Graceful: a released adapter gets stdin EOF and its grace to shut its executor down
+        // and exit with its whole group; then SIGTERM, then SIGKILL. Anything else (a broken
+        // or hung adapter) goes straight to SIGKILL.
+        let mut gone = false;
+        if released {
+            self.stdin.lock().unwrap_or_else(|e| e.into_inner()).take();
+            gone = self.gone_within(self.teardown_grace);
+            if !gone {
+                group::signal(self.pgid, libc::SIGTERM);
+                gone = self.gone_within(TERM_WAIT);
+            }
         }
-        if let Some(waiter) = self.waiter.lock().unwrap_or_else(|e| e.into_inner()).take() {
-            let _ = waiter.join();
+        if !gone {
+            if let Err(e) = group::kill(self.pgid) {
+                problems.push(format!(
+                    "{label}: cannot kill process group {}: {e}",
+                    self.pgid
+                ));
+            }
+            self.join_waiter();
+            match group::reap(self.pgid, REAP_LIMIT) {
+                Ok(_) => gone = true,
+                Err(e) => problems.push(format!("{label}: {e}")),
+            }
         }
-        match group::reap(self.pgid, REAP_LIMIT) {
-            Ok(_) => group::forget(self.pgid),
-            Err(e) => problems.push(format!("{label}: {e}")),
+        // Its descendants that left the group: found by token, killed, reaped, named.
+        let swept = escaped::sweep(&self.token, self.pgid, REAP_LIMIT);
+        let warning = swept.warning(&label);
+        problems.extend(swept.problem.map(|p| format!("{label}: {p}")));
+        if gone {
+            group::forget(self.pgid);
         }
         self.stdin.lock().unwrap_or_else(|e| e.into_inner()).take();
         // The readers end at EOF, once every process holding the pipes is gone.
@@ -628,9 +675,39 @@ impl Process {
         }
         self.shared.changed.notify_all();
         if problems.is_empty() {
-            Ok(())
+            Ok(warning)
         } else {
+            problems.extend(warning);
             Err(problems.join("; "))
+        }
+    }
+}
+
+impl Process {
+    /// Waits until the adapter has exited and every process of its group is gone and reaped,
+    /// for at most `limit`; true if they are.
+    fn gone_within(&self, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        let inner = self.shared.lock();
+        let (inner, exited) = self
+            .shared
+            .wait_until(inner, Some(deadline), |i| i.exit.is_some());
+        drop(inner);
+        if !exited {
+            return false;
+        }
+        self.join_waiter();
+        group::reap(
+            self.pgid,
+            deadline.saturating_duration_since(Instant::now()),
+        )
+        .is_ok()
+    }
+
+    /// Waits for the waiter thread, which has reaped the adapter or will once it is killed.
+    fn join_waiter(&self) {
+        if let Some(waiter) = self.waiter.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = waiter.join();
         }
     }
 }

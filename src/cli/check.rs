@@ -29,6 +29,11 @@ pub struct CheckArgs {
     /// due at once) [default: 100; 1000 when an executor is external].
     #[arg(long)]
     timeout_ms: Option<Millis>,
+    /// How long an external executor's adapter may take at the end of each case, once released
+    /// and its stdin closed, to shut its executor down and exit, before SIGTERM then SIGKILL
+    /// (specs/protocol.md §6) [default: 2000; at most 60000].
+    #[arg(long, value_name = "MS")]
+    teardown_grace_ms: Option<Millis>,
     /// Only these modes (repeatable): list, ordered, unordered.
     #[arg(long = "mode", value_parser = parse_mode)]
     modes: Vec<Mode>,
@@ -82,6 +87,8 @@ pub fn check(args: &CheckArgs) -> Result<bool, String> {
     let timeout = args.timeout_ms.map_or(default_timeout, Duration::from);
     let catalogue = args.scenarios.is_empty();
     guards::check_epsilon(epsilon, Some(timeout).filter(|_| catalogue))?;
+    let teardown_grace = args.teardown_grace_ms.map(Duration::from);
+    guards::check_teardown_grace(teardown_grace)?;
     let wake_up = guards::wake_up_lateness();
     if wake_up > epsilon / 2 {
         eprintln!(
@@ -142,7 +149,7 @@ pub fn check(args: &CheckArgs) -> Result<bool, String> {
     let mut execs = Vec::new();
     for name in &executor_names {
         progress.opening(name);
-        let opened = executors::open(name, Some(progress.heartbeat()));
+        let opened = executors::open(name, Some(progress.heartbeat()), teardown_grace);
         progress.opened();
         execs.push(opened?);
     }
@@ -210,6 +217,16 @@ pub fn check(args: &CheckArgs) -> Result<bool, String> {
         Some(calls) => run_generated(args, &executor_names, &execs, &modes, epsilon, calls)?,
         None => 0,
     };
+    if interrupt::interrupted() {
+        // During the generated workloads: every case run finished, but the run did not.
+        let why = "interrupted during the generated workloads; the matrices cover every case \
+                   run, no generated workload was judged after the signal"
+            .to_string();
+        doc.interrupted = Some(why.clone());
+        gate.write_partial(&doc, &invoked_as());
+        println!("{why}: no verdict on the whole run");
+        return Ok(false);
+    }
     let gated = gate.finish(&doc, &invoked_as());
     if let (Some(why), Ok(false)) = (&too_small, &gated) {
         println!(
@@ -265,14 +282,17 @@ fn run_generated(
 ) -> Result<usize, String> {
     let mut found = 0;
     for (executor, arg) in execs.iter().zip(names) {
+        if interrupt::interrupted() {
+            break;
+        }
         match generated::run(
             executor,
             arg,
             modes,
             epsilon,
-            calls,
-            args.seed,
+            &generated::campaign(calls, args.seed),
             &args.save_dir,
+            interrupt::interrupted,
         )? {
             generated::Generated::Passed(tally) => println!("generated workloads: {tally}"),
             generated::Generated::Found {
@@ -284,6 +304,7 @@ fn run_generated(
                 println!("{summary}");
                 println!("wrote {}; replay it with:\n  {replay}", file.display());
             }
+            generated::Generated::Interrupted => break,
         }
     }
     Ok(found)

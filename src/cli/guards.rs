@@ -10,6 +10,21 @@ use std::time::{Duration, Instant};
 /// The largest ε accepted. Every case's watchdog and settle time grow with ε, so a run's
 /// length does too; a tolerance of more than a minute judges nothing a user could act on.
 pub const MAX_EPSILON: Duration = Duration::from_secs(60);
+/// The longest `--teardown-grace-ms` accepted: it may be spent at the end of every case run.
+pub const MAX_TEARDOWN_GRACE: Duration = Duration::from_secs(60);
+
+/// Refuses a teardown grace that could make every case run a minute longer.
+pub fn check_teardown_grace(grace: Option<Duration>) -> Result<(), String> {
+    match grace {
+        Some(grace) if grace > MAX_TEARDOWN_GRACE => Err(format!(
+            "--teardown-grace-ms {} is refused (the largest accepted is {}): an adapter that \
+             does not exit by itself makes every case run wait that long",
+            Millis(grace),
+            Ms(MAX_TEARDOWN_GRACE)
+        )),
+        _ => Ok(()),
+    }
+}
 
 /// The smallest catalogue T (other than 0) judged in real time. Below it, a case's due times
 /// are within a few scheduler wake-ups of each other and of its task durations, and even the

@@ -28,6 +28,9 @@ pub fn install() -> Result<(), String> {
             for signal in signals.forever() {
                 let again = INTERRUPTED.swap(true, Ordering::SeqCst);
                 let killed = overtime_process::kill_every_adapter();
+                for warning in &killed.escaped {
+                    eprintln!("overtime: {warning}");
+                }
                 let name = if signal == SIGTERM {
                     "SIGTERM"
                 } else {
@@ -38,8 +41,9 @@ pub fn install() -> Result<(), String> {
                     std::process::exit(i32::from(EXIT_INTERRUPTED));
                 }
                 eprintln!(
-                    "overtime: {name}: {killed} adapter process group(s) killed; stopping after \
-                     the current case (signal again to exit at once)"
+                    "overtime: {name}: {} adapter process group(s) killed; stopping after \
+                     the current case (signal again to exit at once)",
+                    killed.groups
                 );
             }
         })

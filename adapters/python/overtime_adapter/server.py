@@ -280,7 +280,9 @@ class Server:
             else:
                 self._die(f"a second hello from the harness: `{line.decode(errors='replace')}`")
         # stdin closed: the harness is done with us. Free the hung bodies, let the executor
-        # stop its workers cleanly, and exit.
+        # stop its workers cleanly, and exit normally, so that `atexit` handlers run too
+        # (joblib removes its memmapping folders there). The harness allows a bounded grace
+        # for all of it (specs/protocol.md §6), then SIGTERM, then SIGKILL.
         self.release()
         try:
             self._do(self.executor.shutdown)
@@ -288,9 +290,9 @@ class Server:
             sys.stderr.write("overtime adapter: the executor's shutdown() failed:\n"
                              + traceback.format_exc())
             sys.stderr.flush()
-            os._exit(1)
+            sys.exit(1)
         sys.stderr.flush()
-        os._exit(0)
+        sys.exit(0)
 
     def _read_hello(self, profile):
         line = self._in.readline()
