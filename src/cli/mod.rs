@@ -8,6 +8,7 @@ mod guards;
 mod interrupt;
 mod list;
 mod merge;
+mod stress;
 mod writable;
 mod zoo;
 
@@ -55,6 +56,10 @@ enum Command {
     List,
     /// Run every mutant of the zoo and print the catch table.
     Zoo(zoo::ZooArgs),
+    /// The reliability campaign: real-time runs of conforming executors under CPU
+    /// oversubscription, hostile adapters, malformed protocol lines and scenario files; writes
+    /// reports/reliability.md and exits 1 on any false failure, panic, hang or leak.
+    Stress(stress::StressArgs),
 }
 
 /// Runs the command line; the process's exit code.
@@ -68,6 +73,7 @@ pub fn main() -> ExitCode {
         Command::Zoo(args) => zoo::zoo(&args),
         Command::Check(args) => check::check(&args),
         Command::Merge(args) => merge::merge(&args),
+        Command::Stress(args) => stress::stress(&args),
     };
     if interrupt::interrupted() {
         if let Err(message) = outcome {
