@@ -142,7 +142,7 @@ mod tests {
             "probe lateness 1.1 ms",
             "50.4 ms late",
         ] {
-            assert!(v.evidence.contains(&needle), "{needle:?} in {}", v.evidence);
+            assert!(v.evidence.contains(needle), "{needle:?} in {}", v.evidence);
         }
     }
 
