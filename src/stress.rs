@@ -393,7 +393,7 @@ fn real_time_part(
                     t.per_executor.entry(name.clone()).or_default().2 += 1;
                     t.inconclusive += 1;
                     *t.why_inconclusive
-                        .entry(inconclusive_why(&verdict.evidence))
+                        .entry(inconclusive_why(verdict))
                         .or_default() += 1;
                 } else {
                     t.passed += 1;
@@ -423,8 +423,9 @@ fn real_time_part(
 }
 
 /// Why a run was inconclusive, from its evidence (see [`crate::harness::run_case`]).
-fn inconclusive_why(evidence: &str) -> &'static str {
-    if evidence.contains("timing noise") {
+fn inconclusive_why(verdict: &crate::harness::Verdict) -> &'static str {
+    let evidence = &verdict.evidence;
+    if crate::harness::within_noise(verdict) {
         "a failure within the run's timing noise (guard band)"
     } else if evidence.contains("the harness woke") {
         "the harness woke later than ε/2"
@@ -845,9 +846,9 @@ impl Campaign {
         let _ = writeln!(out, "## Load\n");
         let _ = writeln!(
             out,
-            "{} burner thread(s) busy-looping (as many as the cores) while the real-time and \
-             real-time part ran, on top of whatever else the machine was running; \
-             /proc/loadavg (1, 5, 15 min):\n",
+            "{} burner thread(s) busy-looping (as many as the cores) while the real-time part \
+             ran, on top of whatever else the machine was running; /proc/loadavg (1, 5, 15 \
+             min):\n",
             plan.burners
         );
         let _ = writeln!(out, "| when | load averages |\n|---|---|");

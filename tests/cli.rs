@@ -421,7 +421,10 @@ fn a_write_failing_at_the_end_keeps_the_verdict_and_its_exit_code() {
         assert!(stderr.contains("the run itself passed"), "{stderr}");
     } else {
         // A loaded machine made a verdict inconclusive: the run's own exit code stands.
-        assert!(stdout.contains("inconclusive: no MUST violation"), "{stdout}");
+        assert!(
+            stdout.contains("inconclusive: no MUST violation"),
+            "{stdout}"
+        );
         assert_eq!(code(&reference), 3, "{}", text(&reference));
     }
 }

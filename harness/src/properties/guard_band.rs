@@ -44,6 +44,15 @@ impl Noise {
     }
 }
 
+/// How the evidence of a failure within the noise begins.
+const WITHIN_NOISE: &str = "exceeded ε by ";
+
+/// Whether `verdict` is a failure the guard band made inconclusive.
+pub fn within_noise(verdict: &Verdict) -> bool {
+    verdict.verdict == super::VerdictKind::Inconclusive
+        && verdict.evidence.starts_with(WITHIN_NOISE)
+}
+
 /// How finely a margin is measured.
 const RESOLUTION: Duration = Duration::from_nanos(1);
 
@@ -91,7 +100,7 @@ pub fn guard_band(
             continue;
         };
         *verdict = Verdict::inconclusive(format!(
-            "exceeded ε by {}, within this run's timing noise of {} ({}): not judged on this \
+            "{WITHIN_NOISE}{}, within this run's timing noise of {} ({}): not judged on this \
              run ({})",
             Ms(by),
             Ms(noise.total()),
@@ -136,6 +145,7 @@ mod tests {
         let verdicts = banded(&hung_pair_timeout_seen_at(150.4), &noise(1.1));
         let v = liveness(&verdicts);
         assert_eq!(v.verdict, VerdictKind::Inconclusive, "{}", v.evidence);
+        assert!(super::within_noise(v));
         for needle in [
             "exceeded ε by 0.4 ms",
             "timing noise of 1.1 ms",

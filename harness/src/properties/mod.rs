@@ -36,7 +36,7 @@ mod test_support;
 mod tests;
 
 pub use anchors::{anchor_gaps, Anchor, AnchorGap};
-pub use guard_band::{excess, guard_band, Noise};
+pub use guard_band::{excess, guard_band, within_noise, Noise};
 pub use margins::{hairs, Hair};
 pub use marks::{marks, DueMark, Marks};
 pub use ties::near_tie;
