@@ -20,4 +20,5 @@ pub mod merge;
 pub mod outputs;
 pub mod progress;
 pub mod shard;
+pub mod stress;
 pub mod zoo;

@@ -219,11 +219,18 @@ fn outcome(run: &CaseRun) -> String {
     let inconclusive = run
         .verdicts
         .iter()
-        .any(|(_, v)| v.verdict == VerdictKind::Inconclusive);
+        .find(|(_, v)| v.verdict == VerdictKind::Inconclusive);
     let mut text = if !fails.is_empty() {
         format!("FAIL {}", fails.join(", "))
-    } else if inconclusive {
-        "inconclusive (the harness was late)".to_string()
+    } else if let Some((property, verdict)) = inconclusive {
+        if overtime_harness::within_noise(verdict) {
+            format!(
+                "inconclusive ({} failed within the timing noise)",
+                property.label()
+            )
+        } else {
+            "inconclusive (the harness was late)".to_string()
+        }
     } else {
         "ok".to_string()
     };

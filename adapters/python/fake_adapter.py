@@ -1,20 +1,23 @@
 #!/usr/bin/env python3
 """A deliberately broken overtime adapter, for the robustness test (tests/process_protocol.rs).
 
-    python3 fake_adapter.py SCENARIO
+    python3 fake_adapter.py SCENARIO [MARKER]
 
-It handshakes correctly (unless the scenario is about the handshake), then answers each call
+MARKER (default overtime-fake-worker) is put in the argv of every worker process a scenario
+starts, so a test can find them in /proc. It handshakes correctly (unless the scenario is about the handshake), then answers each call
 with a well-formed list-mode run of its tasks, except for the one thing SCENARIO breaks.
 It uses no executor: the "tasks" are reported as started and returned at once.
 """
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
 
 SCENARIO = sys.argv[1] if len(sys.argv) > 1 else "correct"
+MARKER = sys.argv[2] if len(sys.argv) > 2 else "overtime-fake-worker"
 OUT = sys.stdout.buffer
 # The harness's messages and their fields (specs/protocol.md §3.1).
 FIELDS = {"hello": {"protocol", "warm_up_n_jobs"}, "clock": {"seq"},
@@ -81,6 +84,19 @@ def answer_call(call):
     elif SCENARIO == "partial-line":
         raw(b'{"type":"call_made","call":1')
         os._exit(0)
+    elif SCENARIO == "huge-line":
+        # 32 MiB without a newline, then silence: the harness must stop reading at its limit.
+        chunk = b"x" * (1024 * 1024)
+        raw(b'{"type":"call_made","call":1,"pad":"')
+        for _ in range(32):
+            raw(chunk)
+        while True:
+            time.sleep(60)
+    elif SCENARIO == "crash-mid-call":
+        # The executor crashes (SIGABRT, as a failed assertion in C would) after a task started.
+        send(first[0])
+        send({"type": "task_started", "call": cid, "task": 0, "at_ns": now()})
+        os.abort()
     elif SCENARIO == "not-utf8":
         raw(b'{"type":"call_made","call":1,"at_ns":\xff\xfe}\n')
     elif SCENARIO == "oversized":
@@ -143,12 +159,19 @@ def main():
         # that ignores SIGTERM.
         subprocess.Popen(["sleep", "1000"])
         subprocess.Popen(["sh", "-c", "trap '' TERM; sleep 1000 & exit 0"])
+    if SCENARIO == "setsid-workers":
+        # A worker in a session of its own, out of the adapter's process group, then a correct
+        # adapter: a teardown that kills only the group leaves it behind.
+        subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1000)", MARKER],
+                         start_new_session=True)
+    if SCENARIO == "ignores-sigterm":
+        # An adapter that ignores SIGTERM and outlives its stdin: only SIGKILL ends it.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
     if SCENARIO == "silent-with-workers":
         # A pool's workers, carrying the marker given as argument 2 so a test can find them:
         # a child, an orphaned grandchild that ignores SIGTERM, and one that left the process
         # group (a new session). Calls are then ignored.
-        marker = sys.argv[2] if len(sys.argv) > 2 else "overtime-fake-worker"
-        sleeper = [sys.executable, "-c", "import time; time.sleep(1000)", marker]
+        sleeper = [sys.executable, "-c", "import time; time.sleep(1000)", MARKER]
         subprocess.Popen(sleeper)
         subprocess.Popen(["sh", "-c", "trap '' TERM; \"$@\" & exit 0", "sh"] + sleeper)
         subprocess.Popen(sleeper, start_new_session=True)
@@ -183,7 +206,7 @@ def main():
             answer_call(message)
         elif kind == "release":
             send({"type": "released", "at_ns": now()})
-    if SCENARIO == "lingers":
+    if SCENARIO in ("lingers", "ignores-sigterm"):
         # An adapter that does not exit when the harness closes its stdin.
         while True:
             time.sleep(60)

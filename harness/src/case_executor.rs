@@ -13,6 +13,7 @@ use crate::executor::{Call, CallError, Executor, Outcome, Slot};
 use crate::model::Profile;
 use crate::trace::{Answer, Event, Recorder};
 use std::thread;
+use std::time::Duration;
 
 /// An executor as the runner drives it: set up before each case, one or two calls made and
 /// consumed, torn down after. Implement [`Executor`] instead unless your calls cannot be
@@ -36,6 +37,13 @@ pub trait CaseExecutor: Send + Sync {
     /// Called after each attempt at a case, once its hung tasks are released: an executor may
     /// tear down what [`CaseExecutor::begin_case`] made.
     fn end_case(&self) {}
+
+    /// How uncertain the instants this executor reports are, beyond the harness's own
+    /// lateness: 0 when the harness stamps every event itself. Widens the guard band within
+    /// which a failure is inconclusive ([`crate::Noise`]).
+    fn clock_uncertainty(&self) -> Duration {
+        Duration::ZERO
+    }
 }
 
 impl<E: Executor + ?Sized> CaseExecutor for E {

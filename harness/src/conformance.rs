@@ -253,7 +253,8 @@ pub fn fold_cases(
                 (
                     VerdictKind::Inconclusive,
                     format!(
-                        "{} case(s) inconclusive: the harness was late",
+                        "{} case(s) inconclusive: the harness was late, or a failure was within \
+                         the run's timing noise (each case's evidence says which)",
                         counts.inconclusive
                     ),
                 )

@@ -104,8 +104,9 @@ pub use executor::{Call, CallError, Executor, Outcome, Slot, SlotResult};
 pub use millis::{BadMillis, Millis};
 pub use model::{Contract, DeadlineAnchor, ErrorOrder, Mode, OnTimeout, Profile, TimeoutClock};
 pub use properties::{
-    anchor_gaps, hairs, judge, judge_property, marks, near_tie, Anchor, AnchorGap, DueMark, Hair,
-    Judgement, Level, Marks, Property, Verdict, VerdictKind,
+    anchor_gaps, excess, guard_band, hairs, judge, judge_property, marks, near_tie, within_noise,
+    Anchor, AnchorGap, DueMark, Hair, Judgement, Level, Marks, Noise, Property, Verdict,
+    VerdictKind,
 };
 pub use run::{CaseRun, RunConfig, DEFAULT_EPSILON, DEFAULT_GRACE};
 pub use runner::run_case;

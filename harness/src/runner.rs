@@ -7,13 +7,15 @@
 //! a case during which the harness was later than ε/2 is inconclusive and retried, a bounded
 //! number of times. The threaded task bodies measure how far they overran their own duration
 //! (the machine's lateness, not the executor's): a `P15 progress` failure on a run where one
-//! overran by more than ε/2 is inconclusive.
+//! overran by more than ε/2 is inconclusive. A failure by less than the run's measured timing
+//! noise (the guard band, [`crate::properties::guard_band`]) is inconclusive too, and the case
+//! is retried the same way: only a failure beyond the noise on the final attempt stands.
 
 use crate::case::Case;
 use crate::case_executor::CaseExecutor;
 use crate::executor::Call;
 use crate::model::Mode;
-use crate::properties::{Property, Verdict};
+use crate::properties::{guard_band, Noise, Property, Verdict};
 use crate::run::{CaseRun, RunConfig};
 use crate::task::{instrument, Gate};
 use crate::trace::{Answer, Event, Ms, Recorder, Stamped};
@@ -53,6 +55,11 @@ pub fn run_case(
         // left behind, detached; the case is over either way.
         gate.open();
         let harness_lateness = probe.stop();
+        let noise = Noise {
+            probe: harness_lateness,
+            bodies: bodies_late,
+            clock: executor.clock_uncertainty(),
+        };
         // After the release: an external executor kills and reaps its adapter's group here.
         executor.end_case();
         let budget = config.epsilon / 2;
@@ -73,6 +80,11 @@ pub fn run_case(
         };
         if bodies_late > budget {
             excuse_progress(&mut run, bodies_late, budget);
+        }
+        let within_noise = guard_band(&run.trace, config.epsilon, &noise, &mut run.verdicts);
+        if within_noise > 0 && retries < config.max_retries {
+            retries += 1;
+            continue;
         }
         run.retries = retries;
         run.harness_lateness = harness_lateness;

@@ -4,8 +4,8 @@
 use super::gate::{Gate, OutputArgs};
 use super::guards;
 use super::interrupt;
-use super::invoked_as;
 use super::writable;
+use super::{invoked_as, Ending};
 use crate::executors;
 use crate::generated;
 use crate::outputs::{ResultsFile, RunPlan};
@@ -74,9 +74,8 @@ fn parse_mode(text: &str) -> Result<Mode, String> {
         .ok_or_else(|| format!("unknown mode {text:?}; expected list, ordered or unordered"))
 }
 
-/// Runs the check; `Ok(passes)` for the gate's verdict, or `Err` for a usage or
-/// configuration error.
-pub fn check(args: &CheckArgs) -> Result<bool, String> {
+/// Runs the check; `Ok` with the gate's verdict, or `Err` for a usage or configuration error.
+pub fn check(args: &CheckArgs) -> Result<Ending, String> {
     let external = args.executors.iter().any(|n| executors::is_external(n));
     let (default_epsilon, default_timeout) = if external {
         (executors::EXTERNAL_EPSILON, executors::EXTERNAL_TIMEOUT)
@@ -211,7 +210,7 @@ pub fn check(args: &CheckArgs) -> Result<bool, String> {
         doc.interrupted = Some(why.clone());
         gate.write_partial(&doc, &invoked_as());
         println!("{why}: no verdict on the whole run");
-        return Ok(false);
+        return Ok(Ending::Fails);
     }
     let found = match args.generated {
         Some(calls) => run_generated(args, &executor_names, &execs, &modes, epsilon, calls)?,
@@ -228,7 +227,7 @@ pub fn check(args: &CheckArgs) -> Result<bool, String> {
         return Ok(false);
     }
     let gated = gate.finish(&doc, &invoked_as());
-    if let (Some(why), Ok(false)) = (&too_small, &gated) {
+    if let (Some(why), Ok(Ending::Fails)) = (&too_small, &gated) {
         println!(
             "note: {why}; re-run at --timeout-ms {} or more",
             Millis(guards::MIN_REAL_TIME_T)
@@ -246,7 +245,7 @@ pub fn check(args: &CheckArgs) -> Result<bool, String> {
     if let Err(e) = gated {
         eprintln!("overtime: {e}");
     }
-    Ok(false)
+    Ok(Ending::Fails)
 }
 
 /// The cases of the run: the scenario files given, else the catalogue at T — at T = 0 every

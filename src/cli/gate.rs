@@ -2,6 +2,7 @@
 //! with the baseline, annotate for GitHub Actions, print the summary, and decide the exit code.
 
 use super::writable;
+use super::{Ending, EXIT_INCONCLUSIVE};
 use crate::outputs::baseline;
 use crate::outputs::{annotations, html, junit, ResultsFile, Traces};
 use overtime_harness::{report, Level, Millis, SuiteResult, VerdictKind};
@@ -79,12 +80,12 @@ impl<'a> Gate<'a> {
         }
     }
 
-    /// Writes the outputs of `doc`, prints the verdict, and decides the gate: `Ok(true)`
-    /// passes, `Ok(false)` fails. An output that cannot be written does not hide the verdict:
-    /// the verdict line is printed first and the write errors after it, on stderr; a failing
-    /// gate stays `Ok(false)` (exit 1), and a passing one becomes `Err` (exit 2), since the
-    /// run did not produce what was asked.
-    pub fn finish(&self, doc: &ResultsFile, command: &str) -> Result<bool, String> {
+    /// Writes the outputs of `doc`, prints the verdict, and decides the gate. An output that
+    /// cannot be written does not hide the verdict: the verdict line is printed first and the
+    /// write errors after it, on stderr; a failing or inconclusive gate keeps its ending (exit
+    /// 1 or 3), and a passing one becomes `Err` (exit 2), since the run did not produce what
+    /// was asked.
+    pub fn finish(&self, doc: &ResultsFile, command: &str) -> Result<Ending, String> {
         let comparison = match &self.baseline {
             Some((path, base)) => {
                 let tolerance = self.args.lateness_tolerance_ms.map(Duration::from);
@@ -99,22 +100,22 @@ impl<'a> Gate<'a> {
             }
         }
         let conforms = summary(&doc.executors);
-        let passes = match &comparison {
+        let ending = match &comparison {
             Some(c) => {
                 print!("{}", c.render());
-                c.passes()
+                Ending::from(c.passes())
             }
             None => conforms,
         };
         if write_errors.is_empty() {
-            return Ok(passes);
+            return Ok(ending);
         }
         let errors = write_errors.join("; ");
-        if passes {
+        if ending == Ending::Passes {
             return Err(format!("{errors} (the run itself passed)"));
         }
         eprintln!("overtime: {errors}");
-        Ok(false)
+        Ok(ending)
     }
 
     /// Writes the outputs of an interrupted run's partial results (no gate, no verdict line:
@@ -159,8 +160,9 @@ impl<'a> Gate<'a> {
     }
 }
 
-/// Prints the verdict of a run without a baseline; true when it conforms.
-fn summary(results: &[SuiteResult]) -> bool {
+/// Prints the verdict of a run without a baseline: it conforms, fails, or (no failure, but a
+/// MUST verdict inconclusive) cannot say, with one line on why.
+fn summary(results: &[SuiteResult]) -> Ending {
     let failures: usize = results.iter().map(|r| r.must_failures().len()).sum();
     let inconclusive = results
         .iter()
@@ -169,13 +171,21 @@ fn summary(results: &[SuiteResult]) -> bool {
         .count();
     if failures == 0 && inconclusive == 0 {
         println!("conforms: every MUST property passes");
-        true
+        Ending::Passes
+    } else if failures == 0 {
+        println!(
+            "inconclusive: no MUST violation, but {inconclusive} MUST verdict(s) could not be \
+             judged (the harness itself was late, or a failure was within the run's timing \
+             noise, on every attempt; the evidence says which): re-run on a quieter machine or \
+             raise --epsilon-ms (exit {EXIT_INCONCLUSIVE})"
+        );
+        Ending::Inconclusive
     } else {
         println!(
             "does not conform: {failures} MUST violation(s), {inconclusive} inconclusive MUST \
              verdict(s)"
         );
-        false
+        Ending::Fails
     }
 }
 

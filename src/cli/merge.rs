@@ -3,7 +3,7 @@
 //! different executors side by side — with the same outputs and gate as `check`.
 
 use super::gate::{Gate, OutputArgs};
-use super::invoked_as;
+use super::{invoked_as, Ending};
 use crate::merge;
 use crate::outputs::ResultsFile;
 use overtime_harness::report;
@@ -18,7 +18,7 @@ pub struct MergeArgs {
     outputs: OutputArgs,
 }
 
-pub fn merge(args: &MergeArgs) -> Result<bool, String> {
+pub fn merge(args: &MergeArgs) -> Result<Ending, String> {
     let gate = Gate::prepare(&args.outputs)?;
     let files = args
         .files

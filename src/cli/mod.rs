@@ -9,6 +9,7 @@ mod guards;
 mod interrupt;
 mod list;
 mod merge;
+mod stress;
 mod writable;
 mod zoo;
 
@@ -20,13 +21,16 @@ const EXIT_CODES: &str = "\
 Exit codes (check and merge):
   0  every MUST property passes in every mode of every executor; with --baseline: nothing
      got worse than the baseline (no new FAIL, no PASS -> FAIL, lateness within tolerance)
-  1  a MUST property fails, or a MUST verdict is inconclusive (the harness itself was late);
-     with --baseline: something got worse, and the report names it
+  1  a MUST property fails; with --baseline: something got worse, and the report names it
   2  a usage or configuration error: a bad option, an executor that does not start, an
      unreadable or incomparable baseline, shards that do not make a whole run, an output
      that cannot be written (every output path is checked before the run; a write that still
      fails at the end is reported after the verdict line, and exits 2 only if the run passed:
      a failing run keeps its 1)
+  3  no MUST property fails, but a MUST verdict is inconclusive: the harness itself was
+     late, or a failure was within the run's measured timing noise (the guard band), on every
+     attempt; the run says nothing either way (re-run on a quieter machine, or raise
+     --epsilon-ms)
   130 interrupted (SIGINT, SIGTERM): every adapter's process group was killed and reaped,
      the matrix of the case runs that finished was printed, and the outputs (--json …) were
      written from them, the JSON marked \"interrupted\"";
@@ -60,6 +64,34 @@ enum Command {
     /// release, exit on stdin EOF, strict errors) before judging it; exit 0 if every check
     /// passes, 1 if one fails, 2 for a usage error.
     AdapterTest(adapter_test::AdapterTestArgs),
+    /// The reliability campaign: real-time runs of conforming executors under CPU
+    /// oversubscription, hostile adapters, malformed protocol lines and scenario files; writes
+    /// reports/reliability.md and exits 1 on any false failure, panic, hang or leak.
+    Stress(stress::StressArgs),
+}
+
+/// How a judging subcommand ended, as its exit code says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// Exit 0.
+    Passes,
+    /// Exit 1.
+    Fails,
+    /// Exit 3: nothing fails, but some MUST verdict could not be judged.
+    Inconclusive,
+}
+
+/// The exit code of a run whose only problem is inconclusive verdicts.
+pub const EXIT_INCONCLUSIVE: u8 = 3;
+
+impl From<bool> for Ending {
+    fn from(passes: bool) -> Ending {
+        if passes {
+            Ending::Passes
+        } else {
+            Ending::Fails
+        }
+    }
 }
 
 /// Runs the command line; the process's exit code.
@@ -68,12 +100,13 @@ pub fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::List => {
             list::list();
-            Ok(true)
+            Ok(Ending::Passes)
         }
-        Command::Zoo(args) => zoo::zoo(&args),
+        Command::Zoo(args) => zoo::zoo(&args).map(Ending::from),
         Command::Check(args) => check::check(&args),
         Command::Merge(args) => merge::merge(&args),
-        Command::AdapterTest(args) => adapter_test::adapter_test(&args),
+        Command::AdapterTest(args) => adapter_test::adapter_test(&args).map(Ending::from),
+        Command::Stress(args) => stress::stress(&args).map(Ending::from),
     };
     if interrupt::interrupted() {
         if let Err(message) = outcome {
@@ -82,8 +115,9 @@ pub fn main() -> ExitCode {
         return ExitCode::from(interrupt::EXIT_INTERRUPTED);
     }
     match outcome {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::from(1),
+        Ok(Ending::Passes) => ExitCode::SUCCESS,
+        Ok(Ending::Fails) => ExitCode::from(1),
+        Ok(Ending::Inconclusive) => ExitCode::from(EXIT_INCONCLUSIVE),
         Err(message) => {
             eprintln!("overtime: {message}");
             ExitCode::from(2)

@@ -23,6 +23,7 @@ mod due;
 mod error_due;
 mod evidence;
 mod facts;
+mod guard_band;
 mod margins;
 mod marks;
 mod ties;
@@ -35,6 +36,7 @@ mod test_support;
 mod tests;
 
 pub use anchors::{anchor_gaps, Anchor, AnchorGap};
+pub use guard_band::{excess, guard_band, within_noise, Noise};
 pub use margins::{hairs, Hair};
 pub use marks::{marks, DueMark, Marks};
 pub use ties::near_tie;
