@@ -252,7 +252,7 @@ pub fn run(plan: &Plan) -> Result<Campaign, String> {
     let executors = plan
         .executors
         .iter()
-        .map(|name| Ok((name.clone(), crate::executors::open(name, None)?)))
+        .map(|name| Ok((name.clone(), crate::executors::open(name, None, None)?)))
         .collect::<Result<Vec<_>, String>>()?;
     let mut campaign = Campaign {
         cores: thread::available_parallelism().map_or(1, |n| n.get()),

@@ -49,6 +49,7 @@ pub use options::{Heartbeat, ProcessOptions};
 use overtime_harness::{Answer, Call, Case, CaseExecutor, Consumer, Event, Profile, Recorder};
 use session::Session;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 pub use wire::{ExecutorInfo, Unsupported, MAX_LINE, PROTOCOL_VERSION};
 
 /// What [`kill_every_adapter`] did.
@@ -224,6 +225,14 @@ impl CaseExecutor for ProcessExecutor {
         // The harness's task bodies never run: the adapter runs its own and reports them.
         drop(call);
         session.wait_done(id);
+    }
+
+    /// The uncertainty of this case's clock alignment: the adapter stamps its own events.
+    fn clock_uncertainty(&self) -> Duration {
+        self.lock()
+            .session
+            .as_ref()
+            .map_or(Duration::ZERO, |s| s.clock_uncertainty())
     }
 
     fn begin_case(&self, case: &Case) {

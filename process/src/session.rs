@@ -313,6 +313,13 @@ impl Session {
         let _ = shared.wait_until(inner, None, |i| i.calls.get(&id).is_none_or(|c| c.done));
     }
 
+    /// How far the adapter's instants may be off once mapped onto the harness's clock: half
+    /// the round trip of the clock alignment (0 before it).
+    pub fn clock_uncertainty(&self) -> Duration {
+        let inner = self.process.shared.lock();
+        inner.alignment.map_or(Duration::ZERO, |a| a.uncertainty)
+    }
+
     /// As [`Session::wait_done`], but for at most `limit`; true if the call is done.
     pub fn wait_done_until(&self, id: u64, limit: Duration) -> bool {
         let shared = &self.process.shared;

@@ -224,7 +224,7 @@ pub fn check(args: &CheckArgs) -> Result<Ending, String> {
         doc.interrupted = Some(why.clone());
         gate.write_partial(&doc, &invoked_as());
         println!("{why}: no verdict on the whole run");
-        return Ok(false);
+        return Ok(Ending::Fails);
     }
     let gated = gate.finish(&doc, &invoked_as());
     if let (Some(why), Ok(Ending::Fails)) = (&too_small, &gated) {
