@@ -167,6 +167,18 @@ mod tests {
     use super::super::test_support::*;
 
     #[test]
+    fn p01_a_clock_uncertainty_widens_the_comparison_and_the_evidence_says_so() {
+        // 3 ms late at ε = 50 ms on one clock: a failure.
+        check(&timeout_at_153_with_a_remote_start(0.0), 50.0, &super::RULE)
+            .fails_with(&["(ε 50 ms)"]);
+        // The same instants with a start known within 4 ms: inside ε + 4 ms.
+        check(&timeout_at_153_with_a_remote_start(4.0), 50.0, &super::RULE).passes();
+        // Known within 2 ms only: still late, and the evidence names both parts.
+        check(&timeout_at_153_with_a_remote_start(2.0), 50.0, &super::RULE)
+            .fails_with(&["(ε 50 ms + 2 ms clock uncertainty)"]);
+    }
+
+    #[test]
     fn p01_joblib_1586_hung_pull_fails() {
         check(&joblib_1586(), EPS, &super::RULE).fails_with(&[
             "due 100 ms",

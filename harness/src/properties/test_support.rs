@@ -303,3 +303,22 @@ pub(crate) fn task_1_before_task_0(mode: Mode) -> Trace {
         .pull(20.0, 20.0, Answer::End)
         .build()
 }
+
+/// Two hung tasks on 2 workers, T = 100 ms, the timeout seen at 153 ms; task 1 started on a
+/// worker whose clock is known within `u` ms (0: the trace's own clock).
+pub(crate) fn timeout_at_153_with_a_remote_start(u: f64) -> Trace {
+    TraceBuilder::new(
+        Unordered,
+        TaskRuntime,
+        Abort,
+        2,
+        100.0,
+        vec![hang(), hang()],
+    )
+    .call(0.0)
+    .start(0, 0.0)
+    .start(1, 0.0)
+    .within(u)
+    .pull(0.0, 153.0, Answer::Timeout)
+    .build()
+}

@@ -1,6 +1,7 @@
 //! The checker as a whole on hand-written traces: the table, `judge`, and traces judged on
 //! several properties at once.
 
+use super::facts::{Facts, Tolerance};
 use super::test_support::*;
 use super::verdict::Verdict;
 use super::{judge, judge_property, Property};
@@ -343,4 +344,46 @@ fn a_killed_task_ended_without_completing() {
         "task 0's result was delivered at 60 ms",
         "ended (killed: its worker was killed) at 50 ms",
     ]);
+}
+
+// Clock uncertainty (facts.rs: the tolerance of a trace whose stamps come from several clocks).
+
+#[test]
+fn the_tolerance_is_epsilon_plus_the_two_largest_uncertainties() {
+    let trace = TraceBuilder::new(Unordered, TaskRuntime, Abort, 3, 100.0, vec![hang(); 3])
+        .call(0.0)
+        .start(0, 0.0)
+        .within(1.0)
+        .start(1, 0.0)
+        .within(4.0)
+        .start(2, 0.0)
+        .within(2.0)
+        .build();
+    let t = Tolerance::of(&trace, dur(50.0));
+    assert_eq!(t.clock_uncertainty, dur(6.0));
+    assert_eq!(t.total(), dur(56.0));
+    assert_eq!(t.to_string(), "50 ms + 6 ms clock uncertainty");
+    // One uncertain stamp against stamps on the trace's own clock: its uncertainty alone.
+    let t = Tolerance::of(&timeout_at_153_with_a_remote_start(3.0), dur(50.0));
+    assert_eq!(t.total(), dur(53.0));
+}
+
+#[test]
+fn without_uncertain_stamps_the_tolerance_is_exactly_epsilon() {
+    let trace = timeout_at_153_with_a_remote_start(0.0);
+    let f = Facts::of(&trace, dur(50.0));
+    assert_eq!(f.epsilon, dur(50.0));
+    assert_eq!(f.tolerance.to_string(), "50 ms");
+}
+
+#[test]
+fn an_uncertainty_survives_the_trace_s_json() {
+    let trace = timeout_at_153_with_a_remote_start(4.0);
+    let json = serde_json::to_string(&trace).unwrap_or_default();
+    assert!(json.contains(r#""uncertainty_ns":4000000"#), "{json}");
+    // On the trace's own clock nothing is written: existing traces serialize as before.
+    let plain = serde_json::to_string(&timeout_at_153_with_a_remote_start(0.0)).unwrap_or_default();
+    assert!(!plain.contains("uncertainty"), "{plain}");
+    let back: Trace = serde_json::from_str(&json).expect("a trace reads back");
+    assert_eq!(back, trace);
 }
