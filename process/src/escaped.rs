@@ -11,6 +11,11 @@
 //! process re-parented elsewhere.) A descendant that replaces its whole environment (`env -i`)
 //! sheds the token and is not found.
 //!
+//! A process caught in the middle of an `execve` reads an empty environment for an instant (the
+//! kernel installs the new image before it records where the environment lies), so one empty
+//! scan proves nothing: the sweep ends only after [`QUIET_SCANS`] scans in a row, a millisecond
+//! apart, found no holder.
+//!
 //! Linux only: elsewhere there is no `/proc/PID/environ` and [`sweep`] finds nothing, so escaped
 //! descendants outlive their case there, as before.
 
@@ -23,6 +28,9 @@ use std::time::{Duration, Instant};
 
 /// The environment variable that carries an adapter's token.
 pub const TOKEN_VAR: &str = "OVERTIME_ADAPTER_TOKEN";
+
+/// How many scans in a row must find no holder before a sweep ends.
+pub const QUIET_SCANS: u32 = 3;
 
 /// A token no other adapter of any harness process carries.
 pub fn new_token() -> String {
@@ -78,21 +86,28 @@ pub fn sweep(token: &str, group: i32, limit: Duration) -> Swept {
     let deadline = Instant::now() + limit;
     let mut found: BTreeMap<i32, String> = BTreeMap::new();
     let mut waiting: Vec<i32> = Vec::new();
+    let mut quiet = 0;
     loop {
         let holders: Vec<i32> = holders(&needle)
             .into_iter()
             .filter(|&pid| process_group_of(pid) != Some(group))
             .collect();
         for &pid in &holders {
-            // SAFETY: kill has no memory effects; `pid` carries this adapter's token.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
+            // The command line first: a dying process's reads empty.
             if let std::collections::btree_map::Entry::Vacant(slot) = found.entry(pid) {
                 slot.insert(command_line(pid));
                 waiting.push(pid);
             }
+            // SAFETY: kill has no memory effects; `pid` carries this adapter's token.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
         }
         waiting.retain(|&pid| !settled(pid));
-        if holders.is_empty() && waiting.is_empty() {
+        quiet = if holders.is_empty() && waiting.is_empty() {
+            quiet + 1
+        } else {
+            0
+        };
+        if quiet == QUIET_SCANS {
             break;
         }
         if Instant::now() >= deadline {
@@ -216,6 +231,17 @@ mod tests {
             .spawn()
             .expect("sleep starts");
         let mine_pid = i32::try_from(mine.id()).expect("a pid fits i32");
+        // Right after `spawn` the child may still be inside its exec, its environment not yet
+        // readable; the sweep copes with that (its quiet scans), but this test wants to know
+        // that the one it must find was there to be found.
+        let started = Instant::now();
+        while !holders(&format!("{TOKEN_VAR}={token}")).contains(&mine_pid) {
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "sleep never showed its token"
+            );
+            thread::sleep(Duration::from_millis(1));
+        }
         // Group 0 is no process's group: nothing is spared for its group.
         let swept = sweep(&token, 0, Duration::from_secs(5));
         let escaped = swept.escaped.clone();
