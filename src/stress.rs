@@ -114,6 +114,37 @@ pub struct Samples {
     pub count: usize,
 }
 
+impl RealTime {
+    /// The one-line tally printed as the real-time part goes and when it ends.
+    fn progress(&self, took: Duration) -> String {
+        format!(
+            "real time: {} runs, {} false failures, {} inconclusive, {} panics ({:.0} s, RSS {} \
+             KiB)",
+            self.runs,
+            self.false_failures,
+            self.inconclusive,
+            self.panics,
+            took.as_secs_f64(),
+            Resources::now().rss_kib
+        )
+    }
+}
+
+impl Hostile {
+    /// The one-line tally printed as the hostile part goes and when it ends.
+    fn progress(&self, took: Duration) -> String {
+        format!(
+            "hostile adapters: {} runs, {} hangs, {} panics, {} leaked ({:.0} s, RSS {} KiB)",
+            self.runs,
+            self.hangs,
+            self.panics,
+            self.leaked,
+            took.as_secs_f64(),
+            Resources::now().rss_kib
+        )
+    }
+}
+
 impl Samples {
     fn add(&mut self, r: Resources) {
         if self.count == 0 {
@@ -145,6 +176,8 @@ pub struct RealTime {
     /// The first few false failures, in words.
     pub failures: Vec<String>,
     pub per_executor: BTreeMap<String, (usize, usize, usize)>,
+    /// The harness's resources after every 1,000 runs and at the end.
+    pub checkpoints: Vec<(usize, Resources)>,
     pub took: Duration,
 }
 
@@ -158,6 +191,8 @@ pub struct Hostile {
     pub leaked: usize,
     /// Per scenario: runs, how they ended (refused at start / ran and judged), leaked.
     pub per_scenario: BTreeMap<String, ScenarioTally>,
+    /// The harness's resources after every 100 runs and at the end.
+    pub checkpoints: Vec<(usize, Resources)>,
     pub took: Duration,
 }
 
@@ -398,27 +433,18 @@ fn real_time_part(
                 } else {
                     t.passed += 1;
                 }
-                if t.runs % 1000 == 0 {
-                    println!(
-                        "real time: {} runs, {} false failures, {} inconclusive ({:.0} s)",
-                        t.runs,
-                        t.false_failures,
-                        t.inconclusive,
-                        started.elapsed().as_secs_f64()
-                    );
+                if t.runs % 1000 == 0 && t.runs < plan.runs {
+                    let runs = t.runs;
+                    t.checkpoints.push((runs, Resources::now()));
+                    println!("{}", t.progress(started.elapsed()));
                 }
             });
         }
     });
     let mut t = tally.into_inner().unwrap_or_else(|e| e.into_inner());
     t.took = started.elapsed();
-    println!(
-        "real time: {} runs, {} false failures, {} inconclusive ({:.0} s)",
-        t.runs,
-        t.false_failures,
-        t.inconclusive,
-        t.took.as_secs_f64()
-    );
+    t.checkpoints.push((t.runs, Resources::now()));
+    println!("{}", t.progress(t.took));
     t
 }
 
@@ -493,28 +519,18 @@ fn hostile_part(plan: &Plan) -> Hostile {
                     }
                     Ok(Err(())) | Err(mpsc::RecvTimeoutError::Disconnected) => t.panics += 1,
                 }
-                if t.runs % 100 == 0 {
-                    println!(
-                        "hostile adapters: {} runs, {} hangs, {} leaked ({:.0} s)",
-                        t.runs,
-                        t.hangs,
-                        t.leaked,
-                        started.elapsed().as_secs_f64()
-                    );
+                if t.runs % 100 == 0 && t.runs < plan.hostile {
+                    let runs = t.runs;
+                    t.checkpoints.push((runs, Resources::now()));
+                    println!("{}", t.progress(started.elapsed()));
                 }
             });
         }
     });
     let mut tally = tally.into_inner().unwrap_or_else(|e| e.into_inner());
     tally.took = started.elapsed();
-    println!(
-        "hostile adapters: {} runs, {} hangs, {} panics, {} leaked ({:.0} s)",
-        tally.runs,
-        tally.hangs,
-        tally.panics,
-        tally.leaked,
-        tally.took.as_secs_f64()
-    );
+    tally.checkpoints.push((tally.runs, Resources::now()));
+    println!("{}", tally.progress(tally.took));
     tally
 }
 
@@ -997,8 +1013,44 @@ impl Campaign {
                 f(&self.after)
             );
         }
+        for (part, every, checkpoints) in [
+            ("real-time", "1,000", &self.real_time.checkpoints),
+            ("hostile-adapter", "100", &self.hostile.checkpoints),
+        ] {
+            let _ = writeln!(
+                out,
+                "\nAfter every {every} {part} runs and at the end of that part (the lanes still \
+                 running):\n\n| runs | threads | file descriptors | RSS (KiB) |\n|---:|---:|---:|---:|"
+            );
+            for (runs, r) in checkpoints {
+                let _ = writeln!(
+                    out,
+                    "| {runs} | {} | {} | {} |",
+                    r.threads, r.fds, r.rss_kib
+                );
+            }
+            if let Some(growth) = rss_growth(checkpoints) {
+                let _ = writeln!(out, "\n{growth}");
+            }
+        }
         out
     }
+}
+
+/// How the resident memory moved from the first checkpoint to the last, in words (`None`
+/// with fewer than two checkpoints).
+fn rss_growth(checkpoints: &[(usize, Resources)]) -> Option<String> {
+    if checkpoints.len() < 2 {
+        return None;
+    }
+    let (&(first_runs, first), &(last_runs, last)) = (checkpoints.first()?, checkpoints.last()?);
+    let change = last.rss_kib as f64 / first.rss_kib.max(1) as f64 - 1.0;
+    Some(format!(
+        "RSS from run {first_runs} to run {last_runs}: {} → {} KiB ({:+.1}%).",
+        first.rss_kib,
+        last.rss_kib,
+        change * 100.0
+    ))
 }
 
 /// Where the harness's fake adapter is, from the workspace root.

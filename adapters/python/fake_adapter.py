@@ -164,6 +164,21 @@ def main():
         # adapter: a teardown that kills only the group leaves it behind.
         subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1000)", MARKER],
                          start_new_session=True)
+    if SCENARIO == "tracker":
+        # A helper in the adapter's group that outlives it to clean up, as loky's resource
+        # tracker does: it ignores SIGTERM, waits for the pipe from the adapter to close, takes
+        # 200 ms, then writes the path given as argument 2 (the clean-up a SIGKILL would cut).
+        tracker = subprocess.Popen(
+            [sys.executable, "-c",
+             "import signal, sys, time\n"
+             "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+             "print('ready', flush=True)\n"
+             "sys.stdin.buffer.read()\n"
+             "time.sleep(0.2)\n"
+             "open(sys.argv[1], 'w').write('cleaned up')\n", MARKER],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        tracker.stdout.readline()  # its SIGTERM is ignored from here on
+        globals()["TRACKER_PIPE"] = tracker.stdin  # held open until this process dies
     if SCENARIO == "ignores-sigterm":
         # An adapter that ignores SIGTERM and outlives its stdin: only SIGKILL ends it.
         signal.signal(signal.SIGTERM, signal.SIG_IGN)

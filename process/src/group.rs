@@ -64,9 +64,16 @@ pub fn forget(pgid: i32) {
     live().retain(|(g, _)| *g != pgid);
 }
 
-/// Kills every adapter group still alive and every descendant that left it, and reaps them
-/// (an interrupt: the run stops now). Returns how many groups it killed and the warnings
-/// naming the escaped descendants.
+/// How long an interrupt lets the adapters' groups go after SIGTERM, all at once, before
+/// SIGKILL: long enough for the helpers that outlive a killed adapter to do their clean-up
+/// (loky's resource tracker ignores SIGTERM, sees its pipe close and unlinks the semaphores
+/// and memmapping folders it was told of), short enough for an interrupt.
+pub const INTERRUPT_GRACE: Duration = Duration::from_secs(1);
+
+/// Ends every adapter group still alive — SIGTERM, up to [`INTERRUPT_GRACE`] for the groups
+/// to be gone, then SIGKILL — and every descendant that left it, and reaps them (an
+/// interrupt: the run stops now). Returns how many groups it ended and the warnings naming
+/// the escaped descendants.
 pub fn kill_every_live_group() -> (usize, Vec<String>) {
     let adapters = {
         let live = live();
@@ -74,6 +81,13 @@ pub fn kill_every_live_group() -> (usize, Vec<String>) {
         STOPPED.store(true, Ordering::SeqCst);
         live.clone()
     };
+    for (pgid, _) in &adapters {
+        signal(*pgid, libc::SIGTERM);
+    }
+    let deadline = Instant::now() + INTERRUPT_GRACE;
+    for (pgid, _) in &adapters {
+        let _ = reap(*pgid, deadline.saturating_duration_since(Instant::now()));
+    }
     for (pgid, _) in &adapters {
         let _ = kill(*pgid);
     }

@@ -61,10 +61,11 @@ pub struct KilledAdapters {
     pub escaped: Vec<String>,
 }
 
-/// Kills the process group of every adapter alive now, in every [`ProcessExecutor`] of this
-/// process, and every descendant that left it, and reaps them: for an interrupt (SIGINT,
-/// SIGTERM), when the run stops at once. Each executor's own teardown still runs after (it
-/// finds its adapter gone).
+/// Ends the process group of every adapter alive now, in every [`ProcessExecutor`] of this
+/// process (SIGTERM, at most 1 s for them all to go, then SIGKILL),
+/// and every descendant that left it, and reaps them: for an interrupt (SIGINT, SIGTERM),
+/// when the run stops. Each executor's own teardown still runs after (it finds its adapter
+/// gone).
 pub fn kill_every_adapter() -> KilledAdapters {
     let (groups, escaped) = group::kill_every_live_group();
     KilledAdapters { groups, escaped }

@@ -630,12 +630,20 @@ impl Process {
         // and exit with its whole group; then SIGTERM, then SIGKILL. Anything else (a broken
         // or hung adapter) goes straight to SIGKILL.
         let mut gone = false;
+        let mut cut_short = None;
         if released {
             self.stdin.lock().unwrap_or_else(|e| e.into_inner()).take();
             gone = self.gone_within(self.teardown_grace);
             if !gone {
                 group::signal(self.pgid, libc::SIGTERM);
                 gone = self.gone_within(TERM_WAIT);
+                cut_short = Some(format!(
+                    "{label} and its processes were not gone {} after its stdin closed (its \
+                     teardown grace, --teardown-grace-ms): SIGTERM{}, so its executor's own \
+                     clean-up may have been cut short",
+                    Ms(self.teardown_grace),
+                    if gone { "" } else { ", then SIGKILL" }
+                ));
             }
         }
         if !gone {
@@ -653,7 +661,10 @@ impl Process {
         }
         // Its descendants that left the group: found by token, killed, reaped, named.
         let swept = escaped::sweep(&self.token, self.pgid, REAP_LIMIT);
-        let warning = swept.warning(&label);
+        let warning = match (cut_short, swept.warning(&label)) {
+            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+            (a, b) => a.or(b),
+        };
         problems.extend(swept.problem.map(|p| format!("{label}: {p}")));
         if gone {
             group::forget(self.pgid);

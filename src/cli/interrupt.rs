@@ -41,8 +41,9 @@ pub fn install() -> Result<(), String> {
                     std::process::exit(i32::from(EXIT_INTERRUPTED));
                 }
                 eprintln!(
-                    "overtime: {name}: {} adapter process group(s) killed; stopping after \
-                     the current case (signal again to exit at once)",
+                    "overtime: {name}: {} adapter process group(s) ended (SIGTERM, then \
+                     SIGKILL within 1 s); stopping after the current case (signal again to \
+                     exit at once)",
                     killed.groups
                 );
             }
