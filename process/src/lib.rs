@@ -45,6 +45,7 @@ pub mod selftest;
 mod session;
 pub mod wire;
 
+pub use escaped::QUIET_SCANS;
 pub use options::{Heartbeat, ProcessOptions};
 use overtime_harness::{Answer, Call, Case, CaseExecutor, Consumer, Event, Profile, Recorder};
 use session::Session;
