@@ -16,13 +16,13 @@
 
 use crate::harness::scenario;
 use crate::harness::{catalogue, run_case, Case, CaseExecutor, Mode, Ms, RunConfig, VerdictKind};
-use crate::process::{wire, ProcessExecutor, ProcessOptions, QUIET_SCANS};
+use crate::process::{processes_holding, wire, ProcessExecutor, ProcessOptions, QUIET_SCANS};
 use rand::{RngExt, SeedableRng};
 use rand_xorshift::XorShiftRng;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::panic::{self, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
@@ -125,7 +125,7 @@ impl RealTime {
             self.inconclusive,
             self.panics,
             took.as_secs_f64(),
-            Resources::now().rss_kib
+            last_rss(&self.checkpoints)
         )
     }
 }
@@ -140,9 +140,14 @@ impl Hostile {
             self.panics,
             self.leaked,
             took.as_secs_f64(),
-            Resources::now().rss_kib
+            last_rss(&self.checkpoints)
         )
     }
+}
+
+/// The RSS of the last checkpoint (0 before the first).
+fn last_rss(checkpoints: &[(usize, Resources)]) -> u64 {
+    checkpoints.last().map_or(0, |(_, r)| r.rss_kib)
 }
 
 impl Samples {
@@ -605,7 +610,7 @@ fn kill_marked(marker: &str) -> usize {
     let deadline = Instant::now() + Duration::from_secs(2);
     let mut quiet = 0;
     while quiet < QUIET_SCANS && Instant::now() < deadline {
-        let marked = marked_processes(marker);
+        let marked = processes_holding("cmdline", marker.as_bytes());
         quiet = if marked.is_empty() { quiet + 1 } else { 0 };
         for pid in marked {
             // SAFETY: kill(2) on a process this campaign started (it carries the run's marker).
@@ -617,41 +622,6 @@ fn kill_marked(marker: &str) -> usize {
         thread::sleep(Duration::from_millis(1));
     }
     killed.len()
-}
-
-/// The live processes but this one whose argv contains `marker`.
-fn marked_processes(marker: &str) -> Vec<i32> {
-    let me = std::process::id();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter(|entry| {
-            let pid = entry
-                .file_name()
-                .to_str()
-                .and_then(|s| s.parse::<u32>().ok());
-            pid.is_some_and(|pid| pid != me)
-                && std::fs::read(entry.path().join("cmdline")).is_ok_and(|cmdline| {
-                    cmdline
-                        .split(|&b| b == 0)
-                        .any(|arg| arg == marker.as_bytes())
-                })
-                && !is_zombie(&entry.path())
-        })
-        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
-        .collect()
-}
-
-fn is_zombie(proc_dir: &Path) -> bool {
-    std::fs::read_to_string(proc_dir.join("stat"))
-        .ok()
-        .and_then(|s| {
-            s.rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().next().map(|st| st == "Z"))
-        })
-        .unwrap_or(false)
 }
 
 /// A parser's error, by kind: its wording with the particulars (positions, quoted names,
@@ -1117,9 +1087,8 @@ mod tests {
             .spawn()
             .expect("python3 starts");
         let started = Instant::now();
-        while !std::fs::read(format!("/proc/{}/cmdline", child.id()))
-            .is_ok_and(|c| c.split(|&b| b == 0).any(|arg| arg == marker.as_bytes()))
-        {
+        let pid = i32::try_from(child.id()).expect("a pid fits i32");
+        while !processes_holding("cmdline", marker.as_bytes()).contains(&pid) {
             assert!(
                 started.elapsed() < Duration::from_secs(10),
                 "{python} never showed its argv"

@@ -169,21 +169,27 @@ fn is_zombie(pid: i32) -> bool {
 }
 
 /// The live processes (this one excepted) whose environment holds `needle` as one entry.
-/// A zombie's environment reads empty, so zombies never count.
 fn holders(needle: &str) -> Vec<i32> {
+    processes_holding("environ", needle.as_bytes())
+}
+
+/// The live processes (this one excepted) whose `/proc/PID/<file>` — a list of NUL-separated
+/// entries, `environ` or `cmdline` — holds `entry` as one of them. A zombie's read empty, so
+/// zombies never count; nor, for an instant, does a process inside an `execve` (see the
+/// module doc).
+pub fn processes_holding(file: &str, entry: &[u8]) -> Vec<i32> {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
     let me = i32::try_from(std::process::id()).unwrap_or(i32::MAX);
-    let needle = needle.as_bytes();
     dir.flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
         .filter(|&pid| pid != me)
         .filter(|pid| {
             // Processes of other users are unreadable here, and cannot be our descendants
             // without a set-uid program in between.
-            std::fs::read(format!("/proc/{pid}/environ"))
-                .is_ok_and(|env| env.split(|&b| b == 0).any(|entry| entry == needle))
+            std::fs::read(format!("/proc/{pid}/{file}"))
+                .is_ok_and(|list| list.split(|&b| b == 0).any(|e| e == entry))
         })
         .collect()
 }

@@ -45,7 +45,8 @@ pub mod selftest;
 mod session;
 pub mod wire;
 
-pub use escaped::QUIET_SCANS;
+pub use escaped::{processes_holding, QUIET_SCANS};
+pub use group::INTERRUPT_GRACE;
 pub use options::{Heartbeat, ProcessOptions};
 use overtime_harness::{Answer, Call, Case, CaseExecutor, Consumer, Event, Profile, Recorder};
 use session::Session;
@@ -63,10 +64,9 @@ pub struct KilledAdapters {
 }
 
 /// Ends the process group of every adapter alive now, in every [`ProcessExecutor`] of this
-/// process (SIGTERM, at most 1 s for them all to go, then SIGKILL),
-/// and every descendant that left it, and reaps them: for an interrupt (SIGINT, SIGTERM),
-/// when the run stops. Each executor's own teardown still runs after (it finds its adapter
-/// gone).
+/// process (SIGTERM, at most [`INTERRUPT_GRACE`] for them all to go, then SIGKILL), and every
+/// descendant that left it, and reaps them: for an interrupt (SIGINT, SIGTERM), when the run
+/// stops. Each executor's own teardown still runs after (it finds its adapter gone).
 pub fn kill_every_adapter() -> KilledAdapters {
     let (groups, escaped) = group::kill_every_live_group();
     KilledAdapters { groups, escaped }

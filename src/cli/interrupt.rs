@@ -8,6 +8,8 @@
 //! interrupted, and the command exits [`EXIT_INTERRUPTED`]. A second signal kills the groups
 //! again and exits at once.
 
+use crate::harness::Ms;
+use crate::process::INTERRUPT_GRACE;
 use signal_hook::consts::signal::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,9 +44,10 @@ pub fn install() -> Result<(), String> {
                 }
                 eprintln!(
                     "overtime: {name}: {} adapter process group(s) ended (SIGTERM, then \
-                     SIGKILL within 1 s); stopping after the current case (signal again to \
+                     SIGKILL within {}); stopping after the current case (signal again to \
                      exit at once)",
-                    killed.groups
+                    killed.groups,
+                    Ms(INTERRUPT_GRACE)
                 );
             }
         })
