@@ -6,7 +6,9 @@
 //! skipped, not judged). A MUST failure is shrunk to the smallest call that still fails,
 //! written as a scenario file, and the command that replays it is printed.
 
-use overtime_harness::campaign::{check, judge_real_time, Campaign, CampaignError, Judged, Levels};
+use overtime_harness::campaign::{
+    check, judge_real_time_unless, Campaign, CampaignError, Judged, Levels,
+};
 use overtime_harness::strategies::Workloads;
 use overtime_harness::{scenario, Case, CaseExecutor, Mode, RunConfig};
 use std::path::{Path, PathBuf};
@@ -76,13 +78,10 @@ pub fn run(
     );
     let config = RunConfig::with_epsilon(epsilon);
     let outcome = check(campaign, &profile, &workloads.calls(), |call| {
-        if interrupted() {
-            return Judged::Skip("interrupted".into());
-        }
-        let judged = judge_real_time(executor, call, &config, Levels::Must);
+        let judged = judge_real_time_unless(executor, call, &config, Levels::Must, &interrupted);
         if interrupted() {
             // Its adapter was killed under it: what it recorded is the interrupt's.
-            return Judged::Skip("interrupted".into());
+            return Judged::Stopped;
         }
         judged
     });
@@ -90,6 +89,7 @@ pub fn run(
         return Ok(Generated::Interrupted);
     }
     match outcome {
+        Err(CampaignError::Stopped { .. }) => Ok(Generated::Interrupted),
         Ok(tally) => Ok(Generated::Passed(format!("{}: {tally}", profile.name))),
         Err(CampaignError::Aborted { seed, reason }) => Err(format!(
             "generated workloads for {} gave up (seed {seed}): {reason}",

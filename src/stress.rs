@@ -14,6 +14,7 @@
 //!
 //! [`run`] returns the [`Campaign`]; [`Campaign::markdown`] is `reports/reliability.md`.
 
+use crate::cli::interrupt::outln;
 use crate::harness::scenario;
 use crate::harness::{catalogue, run_case, Case, CaseExecutor, Mode, Ms, RunConfig, VerdictKind};
 use crate::process::{processes_holding, wire, ProcessExecutor, ProcessOptions, QUIET_SCANS};
@@ -337,9 +338,9 @@ pub fn run(plan: &Plan) -> Result<Campaign, String> {
         .load
         .push(("end of the hostile runs".into(), loadavg()));
     campaign.lines = malformed_lines(plan.malformed, plan.seed);
-    println!("protocol lines: {}", tally_line(&campaign.lines));
+    outln!("protocol lines: {}", tally_line(&campaign.lines));
     campaign.scenarios = malformed_scenarios(plan.malformed, plan.seed);
-    println!("scenario files: {}", tally_line(&campaign.scenarios));
+    outln!("scenario files: {}", tally_line(&campaign.scenarios));
     drop(executors);
     stop.store(true, Ordering::Relaxed);
     let _ = sampler.join();
@@ -441,7 +442,7 @@ fn real_time_part(
                 if t.runs % 1000 == 0 && t.runs < plan.runs {
                     let runs = t.runs;
                     t.checkpoints.push((runs, Resources::now()));
-                    println!("{}", t.progress(started.elapsed()));
+                    outln!("{}", t.progress(started.elapsed()));
                 }
             });
         }
@@ -449,7 +450,7 @@ fn real_time_part(
     let mut t = tally.into_inner().unwrap_or_else(|e| e.into_inner());
     t.took = started.elapsed();
     t.checkpoints.push((t.runs, Resources::now()));
-    println!("{}", t.progress(t.took));
+    outln!("{}", t.progress(t.took));
     t
 }
 
@@ -527,7 +528,7 @@ fn hostile_part(plan: &Plan) -> Hostile {
                 if t.runs % 100 == 0 && t.runs < plan.hostile {
                     let runs = t.runs;
                     t.checkpoints.push((runs, Resources::now()));
-                    println!("{}", t.progress(started.elapsed()));
+                    outln!("{}", t.progress(started.elapsed()));
                 }
             });
         }
@@ -535,7 +536,7 @@ fn hostile_part(plan: &Plan) -> Hostile {
     let mut tally = tally.into_inner().unwrap_or_else(|e| e.into_inner());
     tally.took = started.elapsed();
     tally.checkpoints.push((tally.runs, Resources::now()));
-    println!("{}", tally.progress(tally.took));
+    outln!("{}", tally.progress(tally.took));
     tally
 }
 

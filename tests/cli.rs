@@ -313,6 +313,96 @@ fn usage_errors_exit_2_before_anything_runs() {
     }
 }
 
+/// Inputs that are not what they claim are refused with exit 2 before anything runs, each
+/// message naming the input as typed: a scenario path that is not a regular file (a FIFO would
+/// block forever, /dev/zero would be read until memory runs out), a scenario over the size or
+/// task limits, two outputs on one path, two executors reporting one name, and negative or
+/// sub-nanosecond numbers.
+#[test]
+fn inputs_that_are_not_what_they_claim_are_refused_naming_them() {
+    let d = dir("inputs");
+    let fifo = d.join("scenario.toml");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let big = d.join("big.toml");
+    std::fs::write(&big, vec![b'#'; 2 * 1024 * 1024]).unwrap();
+    let many = d.join("many.toml");
+    let tasks = "{ kind = \"sleep\", ms = 1 },\n".repeat(10_001);
+    std::fs::write(
+        &many,
+        format!("name = \"many\"\nn_jobs = 2\ntimeout = 100\ntasks = [\n{tasks}]\n"),
+    )
+    .unwrap();
+    let out = d.join("out");
+    let (fifo, big, many, out) = (
+        fifo.display().to_string(),
+        big.display().to_string(),
+        many.display().to_string(),
+        out.display().to_string(),
+    );
+    let fake = format!(
+        "cmd:python3 {}/adapters/python/fake_adapter.py all-ok",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let fake_again = format!(
+        "cmd:python3 {}/adapters/python/./fake_adapter.py all-ok",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (
+            vec!["check", "--scenario", &fifo],
+            format!("{fifo}: not a regular file (a FIFO)"),
+        ),
+        (
+            vec!["check", "--scenario", "/dev/zero"],
+            "/dev/zero: not a regular file (a character device)".into(),
+        ),
+        (
+            vec!["check", "--scenario", &big],
+            format!("{big}: 2097152 bytes, over the 1048576 bytes"),
+        ),
+        (
+            vec!["check", "--scenario", &many],
+            format!("{many}:4:1: 10001 tasks, over the 10000"),
+        ),
+        (
+            vec!["check", "--json", &out, "--markdown", &out],
+            format!("--json {out} and --markdown {out} are the same place"),
+        ),
+        (
+            vec!["check", "--executor", &fake, "--executor", &fake_again],
+            "both report the name \"fake-0-all-ok\"".into(),
+        ),
+        (
+            vec!["check", "--epsilon-ms", "1e-300"],
+            "got \"1e-300\": a positive duration below 0.0000005 ms".into(),
+        ),
+        (
+            vec!["check", "--timeout-ms", "-5"],
+            "a duration in milliseconds must be a finite number >= 0, got \"-5\"".into(),
+        ),
+        (
+            vec!["check", "--generated", "2", "--seed", "-1"],
+            "must be a whole number >= 0, got \"-1\"".into(),
+        ),
+        (
+            vec!["stress", "--runs", "-3"],
+            "must be a whole number >= 0, got \"-3\"".into(),
+        ),
+    ];
+    for (args, needle) in cases {
+        let ran = overtime(&args, &[]);
+        assert_eq!(code(&ran), 2, "{args:?}: {}", text(&ran));
+        assert!(text(&ran).contains(&needle), "{args:?}: {}", text(&ran));
+        assert!(!text(&ran).contains("P01"), "{args:?} ran: {}", text(&ran));
+    }
+    assert!(!Path::new(&out).exists(), "nothing was written");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
 /// Every output path is checked before the run: the error names the option, the path and
 /// what is wrong, and no case runs (no matrix is printed).
 #[test]

@@ -155,8 +155,10 @@ fn shifted_worker_clocks_with_honest_offsets_are_judged_as_unshifted_ones() {
 fn shifted_worker_clocks_with_withheld_offsets_are_caught() {
     let withheld = run_all(&["--withhold-offsets"], &["joblib-1586"]);
     for run in &withheld {
-        // The first task runs on the worker 40 ms ahead: its start seems to arrive from the
-        // future, which the arrival check of §5 refuses.
+        // Whichever worker runs the first task, its stamp is refused by one of the two
+        // arrival checks of §5: on the worker 40 ms ahead the start seems to arrive from the
+        // future; on the worker 35 ms behind it seems to come from before its call was sent.
+        // Which one comes first is the thread pool's choice, not the harness's.
         let errors: Vec<&String> = run
             .trace
             .events
@@ -167,9 +169,8 @@ fn shifted_worker_clocks_with_withheld_offsets_are_caught() {
             })
             .collect();
         assert!(
-            errors
-                .iter()
-                .any(|m| m.contains("protocol error") && m.contains("ms after it arrived")),
+            errors.iter().any(|m| m.contains("protocol error")
+                && (m.contains("ms after it arrived") || m.contains("before call"))),
             "{}: {errors:?}",
             run.mode
         );

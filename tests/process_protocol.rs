@@ -499,3 +499,64 @@ fn teardown_kills_and_names_the_descendants_that_left_the_process_group() {
         "{warning} should show the command line"
     );
 }
+
+/// A descendant that left the adapter's process group and shed its environment (so no token
+/// finds it) still holds the adapter's stdout: the teardown finds it by the pipe, kills it,
+/// and names the pipe and the process in a warning, instead of waiting for an EOF that never
+/// comes.
+#[test]
+#[cfg(target_os = "linux")]
+fn teardown_finds_a_tokenless_process_by_the_pipe_it_holds_and_names_it() {
+    let marker = format!("overtime-pipe-holder-test-{}", std::process::id());
+    let argv = {
+        let mut argv = fake_argv("env-less-escapee");
+        argv.push(marker.clone());
+        argv
+    };
+    let found = {
+        let marker = marker.clone();
+        bounded("env-less-escapee", move || {
+            let executor = ProcessExecutor::with_options(argv, options())
+                .expect("the fake adapter handshakes");
+            let case = small_case();
+            executor.begin_case(&case);
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            let mut before = sleepers_marked(&marker);
+            while before.len() != 1 && std::time::Instant::now() < deadline {
+                thread::sleep(Duration::from_millis(20));
+                before = sleepers_marked(&marker);
+            }
+            executor.end_case();
+            let after = sleepers_marked(&marker);
+            (before, after, executor.teardown_problems())
+        })
+    };
+    let (before, after, problems) = found;
+    for pid in &after {
+        // Do not leave it running on the machine when the test fails.
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &pid.to_string()])
+            .status();
+    }
+    assert_eq!(before.len(), 1, "the escapee should be running: {before:?}");
+    assert_eq!(
+        after,
+        Vec::<i32>::new(),
+        "the pipe's holder outlived its case"
+    );
+    // One warning for the hello's adapter, one for the case's: each names the pipe.
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    let warning = &problems[1];
+    assert!(
+        warning.contains("its output pipes (stdout pipe:["),
+        "{warning} should name the pipe"
+    );
+    assert!(
+        warning.contains(&format!("pid {} `", before[0])) && warning.contains(&marker),
+        "{warning} should name the process"
+    );
+    assert!(
+        !warning.contains("still open"),
+        "{warning}: it was waited for"
+    );
+}

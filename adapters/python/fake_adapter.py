@@ -190,6 +190,12 @@ def main():
         subprocess.Popen(sleeper)
         subprocess.Popen(["sh", "-c", "trap '' TERM; \"$@\" & exit 0", "sh"] + sleeper)
         subprocess.Popen(sleeper, start_new_session=True)
+    if SCENARIO == "env-less-escapee":
+        # A descendant that leaves the process group and drops its environment (so no token
+        # finds it), keeping the adapter's stdout open, then a correct adapter: only the pipe
+        # staying open after the group is gone shows it. It carries the marker in its argv.
+        subprocess.Popen(["env", "-i", sys.executable, "-c", "import time; time.sleep(1000)",
+                          MARKER], start_new_session=True)
     if SCENARIO == "escaped-workers":
         # Workers that leave the adapter's process group, carrying the marker given as
         # argument 2: a child in a new session, and a double-forked orphan in a new session

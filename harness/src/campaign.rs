@@ -27,7 +27,7 @@ use crate::case_executor::CaseExecutor;
 use crate::model::{Contract, Profile};
 use crate::properties::{near_tie, Level, Property, Verdict, VerdictKind};
 use crate::run::RunConfig;
-use crate::runner::run_case;
+use crate::runner::run_case_unless;
 use crate::scenario;
 use crate::strategies::GeneratedCall;
 use proptest::strategy::Strategy;
@@ -129,6 +129,9 @@ pub enum Judged {
         property: Property,
         evidence: String,
     },
+    /// The caller asked the campaign to stop (an interrupt): this call and every later one go
+    /// unjudged, and the campaign ends at once with [`CampaignError::Stopped`].
+    Stopped,
 }
 
 /// Which properties fail a generated call.
@@ -167,7 +170,21 @@ pub fn judge_real_time(
     config: &RunConfig,
     levels: Levels,
 ) -> Judged {
-    let run = run_case(executor, &call.case, call.mode, config);
+    judge_real_time_unless(executor, call, config, levels, &|| false)
+}
+
+/// As [`judge_real_time`], but [`Judged::Stopped`] once `stop()` holds: the run is given up
+/// within [`crate::runner::ABANDON_POLL`] of it ([`run_case_unless`]).
+pub fn judge_real_time_unless(
+    executor: &Arc<dyn CaseExecutor>,
+    call: &GeneratedCall,
+    config: &RunConfig,
+    levels: Levels,
+    stop: &dyn Fn() -> bool,
+) -> Judged {
+    let Ok(run) = run_case_unless(executor, &call.case, call.mode, config, stop) else {
+        return Judged::Stopped;
+    };
     if let Some(tie) = near_tie(&run.trace, config.epsilon) {
         return Judged::Skip(tie);
     }
@@ -319,6 +336,8 @@ pub enum CampaignError {
     Found(Box<Found>),
     /// The campaign could not go on (too many calls skipped).
     Aborted { seed: u64, reason: String },
+    /// The judge said [`Judged::Stopped`]: the campaign ended there, judging nothing more.
+    Stopped { seed: u64 },
 }
 
 impl fmt::Display for CampaignError {
@@ -327,6 +346,9 @@ impl fmt::Display for CampaignError {
             CampaignError::Found(found) => found.fmt(f),
             CampaignError::Aborted { seed, reason } => {
                 write!(f, "generated workloads gave up (seed {seed}): {reason}")
+            }
+            CampaignError::Stopped { seed } => {
+                write!(f, "generated workloads stopped when asked (seed {seed})")
             }
         }
     }
@@ -348,24 +370,41 @@ pub fn check(
     let first_skip: RefCell<Option<String>> = RefCell::new(None);
     let failing_runs = Cell::new(0u32);
     let last_failure: RefCell<Option<(GeneratedCall, Property, String)>> = RefCell::new(None);
+    let stopped = Cell::new(false);
     let mut runner = TestRunner::new(campaign.config());
-    let result = runner.run(strategy, |call| match judge(&call) {
-        Judged::Pass => {
-            passed.set(passed.get() + 1);
-            Ok(())
+    let result = runner.run(strategy, |call| {
+        if stopped.get() {
+            // proptest goes on to shrink the "failure" that stopped it: every step passes at
+            // once, so it ends in a few steps, however many calls were asked for.
+            return Ok(());
         }
-        Judged::Skip(why) => {
-            skipped.set(skipped.get() + 1);
-            first_skip.borrow_mut().get_or_insert(why.clone());
-            Err(TestCaseError::reject(why))
-        }
-        Judged::Fail { property, evidence } => {
-            failing_runs.set(failing_runs.get() + 1);
-            let reason = format!("{}: {evidence}", property.label());
-            *last_failure.borrow_mut() = Some((call, property, evidence));
-            Err(TestCaseError::fail(reason))
+        match judge(&call) {
+            Judged::Stopped => {
+                stopped.set(true);
+                Err(TestCaseError::fail("stopped"))
+            }
+            Judged::Pass => {
+                passed.set(passed.get() + 1);
+                Ok(())
+            }
+            Judged::Skip(why) => {
+                skipped.set(skipped.get() + 1);
+                first_skip.borrow_mut().get_or_insert(why.clone());
+                Err(TestCaseError::reject(why))
+            }
+            Judged::Fail { property, evidence } => {
+                failing_runs.set(failing_runs.get() + 1);
+                let reason = format!("{}: {evidence}", property.label());
+                *last_failure.borrow_mut() = Some((call, property, evidence));
+                Err(TestCaseError::fail(reason))
+            }
         }
     });
+    if stopped.get() {
+        return Err(CampaignError::Stopped {
+            seed: campaign.seed,
+        });
+    }
     match result {
         Ok(()) => Ok(Tally {
             seed: campaign.seed,
@@ -381,7 +420,13 @@ pub fn check(
                 .unwrap_or_else(|| (minimal, Property::Liveness, reason.message().to_string()));
             let deadline = (!campaign.max_shrink_time.is_zero())
                 .then(|| Instant::now() + campaign.max_shrink_time);
-            let ((call, property, evidence), more_runs) = simplify(failure, &judge, deadline);
+            let ((call, property, evidence), more_runs) =
+                simplify(failure, &judge, deadline, &stopped);
+            if stopped.get() {
+                return Err(CampaignError::Stopped {
+                    seed: campaign.seed,
+                });
+            }
             Err(CampaignError::Found(Box::new(Found {
                 executor: profile.name.clone(),
                 contract: profile.contract_for(call.mode),
@@ -411,11 +456,13 @@ type Failure = (GeneratedCall, Property, String);
 /// and never comes back to the length, so a call can stay longer than it needs to be. Tries
 /// one simpler call after another (a task fewer, a worker fewer, a plainer consumer, no
 /// follow-up) and keeps each that still fails, until none does or `deadline` passes. Returns
-/// the smallest failure and how many failing runs it took.
+/// the smallest failure and how many failing runs it took. A judge that says
+/// [`Judged::Stopped`] ends it at once, setting `stopped`.
 fn simplify(
     mut best: Failure,
     judge: &impl Fn(&GeneratedCall) -> Judged,
     deadline: Option<Instant>,
+    stopped: &Cell<bool>,
 ) -> (Failure, u32) {
     let mut runs = 0;
     'search: loop {
@@ -423,10 +470,17 @@ fn simplify(
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 break 'search;
             }
-            if let Judged::Fail { property, evidence } = judge(&candidate) {
-                runs += 1;
-                best = (candidate, property, evidence);
-                continue 'search;
+            match judge(&candidate) {
+                Judged::Fail { property, evidence } => {
+                    runs += 1;
+                    best = (candidate, property, evidence);
+                    continue 'search;
+                }
+                Judged::Stopped => {
+                    stopped.set(true);
+                    break 'search;
+                }
+                Judged::Pass | Judged::Skip(_) => {}
             }
         }
         break;

@@ -109,7 +109,7 @@ pub use properties::{
     VerdictKind,
 };
 pub use run::{CaseRun, RunConfig, DEFAULT_EPSILON, DEFAULT_GRACE};
-pub use runner::run_case;
+pub use runner::{run_case, run_case_unless, Abandoned, ABANDON_POLL};
 pub use suite::{Suite, GENERATED_CALLS, GENERATED_SHRINK_TIME};
 pub use task::{
     instrument, Gate, NeverStop, Opened, Output, StopSignal, Task, TaskFailure, STOP_POLL,

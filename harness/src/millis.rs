@@ -12,10 +12,20 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Millis(pub Duration);
 
-/// Why a number of milliseconds was refused.
+/// Why a number of milliseconds was refused: what was given, quoted, and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("a duration in milliseconds must be a finite number >= 0, got {0}")]
-pub struct BadMillis(pub String);
+pub enum BadMillis {
+    /// Not a number, negative, or infinite.
+    #[error("a duration in milliseconds must be a finite number >= 0, got {0}")]
+    NotADuration(String),
+    /// Above 0 but below half a nanosecond: it would be read as 0, a different request.
+    #[error(
+        "a duration in milliseconds must be a finite number >= 0, got {0}: a positive duration \
+         below 0.0000005 ms (half a nanosecond) would be read as 0; write 0, or at least \
+         0.000001 (1 ns)"
+    )]
+    BelowOneNanosecond(String),
+}
 
 impl Millis {
     /// The largest duration a number of milliseconds maps to: about 584 years, the most
@@ -26,9 +36,12 @@ impl Millis {
     /// [`Millis::MAX`] saturate to it.
     pub fn from_f64(ms: f64) -> Result<Millis, BadMillis> {
         if !(ms.is_finite() && ms >= 0.0) {
-            return Err(BadMillis(ms.to_string()));
+            return Err(BadMillis::NotADuration(ms.to_string()));
         }
         let ns = (ms * 1e6).round();
+        if ns == 0.0 && ms > 0.0 {
+            return Err(BadMillis::BelowOneNanosecond(ms.to_string()));
+        }
         Ok(Millis(if ns >= u64::MAX as f64 {
             Millis::MAX.0
         } else {
@@ -70,10 +83,15 @@ impl FromStr for Millis {
 
     fn from_str(text: &str) -> Result<Millis, BadMillis> {
         let trimmed = text.trim();
+        let typed = format!("{trimmed:?}");
         let ms: f64 = trimmed
             .parse()
-            .map_err(|_| BadMillis(format!("{trimmed:?}")))?;
-        Millis::from_f64(ms)
+            .map_err(|_| BadMillis::NotADuration(typed.clone()))?;
+        // The message quotes what was typed, not the number it parsed to.
+        Millis::from_f64(ms).map_err(|e| match e {
+            BadMillis::NotADuration(_) => BadMillis::NotADuration(typed),
+            BadMillis::BelowOneNanosecond(_) => BadMillis::BelowOneNanosecond(typed),
+        })
     }
 }
 
@@ -177,10 +195,19 @@ mod tests {
         assert_eq!(" 0.5 ".parse(), Ok(Millis(Duration::from_micros(500))));
         assert_eq!("0".parse(), Ok(Millis(Duration::ZERO)));
         assert_eq!("1e30".parse(), Ok(Millis::MAX));
-        for bad in ["-1", "NaN", "inf", "", "ten"] {
+        for bad in [
+            "-1", "-5.000", "NaN", "inf", "", "ten", "1e-300", "4.9e-324",
+        ] {
             let err = bad.parse::<Millis>().expect_err(bad);
             assert!(err.to_string().contains("finite number >= 0"), "{err}");
+            assert!(err.to_string().contains(&format!("{bad:?}")), "{err}");
         }
+        assert!("1e-300"
+            .parse::<Millis>()
+            .expect_err("rounds to 0")
+            .to_string()
+            .contains("would be read as 0"));
+        assert_eq!("0.0000006".parse(), Ok(Millis(Duration::from_nanos(1))));
     }
 
     #[test]

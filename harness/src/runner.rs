@@ -34,20 +34,61 @@ pub fn run_case(
     mode: Mode,
     config: &RunConfig,
 ) -> CaseRun {
+    match run_case_unless(executor, case, mode, config, &|| false) {
+        Ok(run) => run,
+        Err(Abandoned) => unreachable!("a case run is abandoned only when `stop` says so"),
+    }
+}
+
+/// A case run given up before it ended, because its caller asked it to stop (an interrupt):
+/// its trace is the interrupt's, not the executor's, so nothing of it is judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Abandoned;
+
+/// How often a waiting case run asks its `stop` predicate: an interrupt ends a case run within
+/// this much of being asked, however long the case's watchdog bound.
+pub const ABANDON_POLL: Duration = Duration::from_millis(50);
+
+/// As [`run_case`], but gives the case run up once `stop()` holds (asked at least every
+/// [`ABANDON_POLL`] while it waits): the hung tasks are released, an in-process executor's
+/// call is left to its consumer thread, an external executor's adapter is ended, and the run
+/// is [`Abandoned`].
+pub fn run_case_unless(
+    executor: &Arc<dyn CaseExecutor>,
+    case: &Case,
+    mode: Mode,
+    config: &RunConfig,
+    stop: &dyn Fn() -> bool,
+) -> Result<CaseRun, Abandoned> {
     // The contract of this mode: a profile may declare one per mode.
     let contract = executor.declared_profile().contract_for(mode);
     let mut retries = 0;
     loop {
+        if stop() {
+            return Err(Abandoned);
+        }
         // Before the probe and the watchdog: an external executor starts its adapter here.
         executor.begin_case(case);
         let probe = Probe::start();
         // One gate for the case: the follow-up call runs while the first call's hung tasks are
         // still blocked, so reuse is judged with the executor's workers still occupied.
         let gate = Gate::new();
-        let (events, mut bodies_late) = run_call(executor, case, mode, config, &gate);
+        // Giving up: release the hung tasks and end the adapter (the probe stops as it drops).
+        let abandon = || {
+            gate.open();
+            executor.end_case();
+            Err(Abandoned)
+        };
+        let Some((events, mut bodies_late)) = run_call(executor, case, mode, config, &gate, stop)
+        else {
+            return abandon();
+        };
         let mut trace = case.trace(mode, contract, events);
         if let Some(follow) = case.follow_up_case() {
-            let (events, late) = run_call(executor, &follow, mode, config, &gate);
+            let Some((events, late)) = run_call(executor, &follow, mode, config, &gate, stop)
+            else {
+                return abandon();
+            };
             bodies_late = bodies_late.max(late);
             trace.follow_up = Some(Box::new(follow.trace(mode, contract, events)));
         }
@@ -88,7 +129,7 @@ pub fn run_case(
         }
         run.retries = retries;
         run.harness_lateness = harness_lateness;
-        return run;
+        return Ok(run);
     }
 }
 
@@ -110,14 +151,15 @@ fn excuse_progress(run: &mut CaseRun, late: Duration, budget: Duration) {
 }
 
 /// Runs one call of `case` on a consumer thread and returns its recorded events, sealed, and
-/// how late the task bodies noted the harness was by then.
+/// how late the task bodies noted the harness was by then; `None` once `stop()` holds.
 fn run_call(
     executor: &Arc<dyn CaseExecutor>,
     case: &Case,
     mode: Mode,
     config: &RunConfig,
     gate: &Gate,
-) -> (Vec<Stamped>, Duration) {
+    stop: &dyn Fn() -> bool,
+) -> Option<(Vec<Stamped>, Duration)> {
     let recorder = Recorder::new();
     let call = Call::new(case.params(mode), instrument(&case.tasks, &recorder, gate));
     let (done_tx, done_rx) = mpsc::channel();
@@ -140,10 +182,13 @@ fn run_call(
             })
     };
     let finished = match consumer {
-        Ok(_) => !matches!(
-            done_rx.recv_timeout(case.watchdog_bound(config.epsilon, config.grace)),
-            Err(mpsc::RecvTimeoutError::Timeout)
-        ),
+        Ok(_) => {
+            let bound = case.watchdog_bound(config.epsilon, config.grace);
+            match wait_unless(bound, stop, |slice| done_rx.recv_timeout(slice)) {
+                Waited::Stopped => return None,
+                Waited::Done(received) => !matches!(received, Err(mpsc::RecvTimeoutError::Timeout)),
+            }
+        }
         Err(e) => {
             recorder.record(Event::Answered(Answer::ExecutorError {
                 message: format!("the harness could not start a consumer thread: {e}"),
@@ -154,12 +199,48 @@ fn run_call(
     if finished {
         // Keep recording a little after the iteration: a task that starts after an abort, or
         // one asked to stop that ends just after it, is part of what is judged (P08, P12).
-        thread::sleep(case.settle_time(config.epsilon));
+        let settle = case.settle_time(config.epsilon);
+        let slept = wait_unless(settle, stop, |slice| {
+            thread::sleep(slice);
+            Err::<(), _>(mpsc::RecvTimeoutError::Timeout)
+        });
+        if slept == Waited::Stopped {
+            return None;
+        }
     } else {
         recorder.record(Event::WatchdogFired);
     }
     recorder.seal();
-    (recorder.events(), recorder.harness_lateness())
+    Some((recorder.events(), recorder.harness_lateness()))
+}
+
+/// How [`wait_unless`] ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Waited<T> {
+    /// `wait` answered, or `bound` passed (the last answer, a timeout).
+    Done(Result<T, mpsc::RecvTimeoutError>),
+    /// `stop()` held first.
+    Stopped,
+}
+
+/// Waits up to `bound` with `wait` (a timed wait that answers `Timeout` when its slice ran
+/// out), in slices of at most [`ABANDON_POLL`], asking `stop()` between them.
+fn wait_unless<T>(
+    bound: Duration,
+    stop: &dyn Fn() -> bool,
+    wait: impl Fn(Duration) -> Result<T, mpsc::RecvTimeoutError>,
+) -> Waited<T> {
+    let started = Instant::now();
+    loop {
+        let left = bound.saturating_sub(started.elapsed());
+        let answer = wait(left.min(ABANDON_POLL));
+        if !matches!(answer, Err(mpsc::RecvTimeoutError::Timeout)) || left <= ABANDON_POLL {
+            return Waited::Done(answer);
+        }
+        if stop() {
+            return Waited::Stopped;
+        }
+    }
 }
 
 /// The answer of a call whose executor panicked: the executor's error, naming the panic.
@@ -217,10 +298,21 @@ impl Probe {
 
     /// Stops the probe and returns the worst lateness it saw.
     fn stop(mut self) -> Duration {
+        self.halt();
+        Duration::from_nanos(self.worst_ns.load(Ordering::Relaxed))
+    }
+
+    fn halt(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
-        Duration::from_nanos(self.worst_ns.load(Ordering::Relaxed))
+    }
+}
+
+/// A probe dropped unread (an abandoned case run) stops too.
+impl Drop for Probe {
+    fn drop(&mut self) {
+        self.halt();
     }
 }

@@ -30,6 +30,7 @@ use crate::millis::Millis;
 use serde::Deserialize;
 use std::fmt;
 use std::fs;
+use std::io::Read;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -118,6 +119,18 @@ fn key_offset(text: &str, key: &str) -> Option<usize> {
 /// Parses the scenario in `text`, read from `file` (named in errors; its name without
 /// `.toml` must be the scenario's `name`).
 pub fn parse(text: &str, file: &Path) -> Result<Case, ScenarioError> {
+    if text.len() as u64 > MAX_SCENARIO_BYTES {
+        return Err(ScenarioError::at(
+            file,
+            text,
+            None,
+            format!(
+                "{} bytes, over the {MAX_SCENARIO_BYTES} bytes a scenario may have (at most \
+                 {MAX_TASKS} tasks)",
+                text.len()
+            ),
+        ));
+    }
     let case: Case = toml::from_str(text).map_err(|e| {
         let (offset, message) = match (e.span(), task_error(text)) {
             // serde reads a task whole (its `kind` decides the rest), so toml can only point
@@ -213,6 +226,18 @@ fn check(case: &Case, text: &str, file: &Path) -> Result<(), ScenarioError> {
                 .into(),
         ));
     }
+    if case.tasks.len() > MAX_TASKS {
+        return Err(ScenarioError::at(
+            file,
+            text,
+            key_offset(text, "tasks"),
+            format!(
+                "{} tasks, over the {MAX_TASKS} a scenario's call may have (each is real-time \
+                 work and an entry of every trace): split the workload",
+                case.tasks.len()
+            ),
+        ));
+    }
     if case.n_jobs == 0 {
         return Err(ScenarioError::at(
             file,
@@ -224,15 +249,79 @@ fn check(case: &Case, text: &str, file: &Path) -> Result<(), ScenarioError> {
     Ok(())
 }
 
-/// Reads and parses the scenario file at `path`.
+/// The largest scenario file read: far above any workload that can be judged in real time
+/// (a task is a line of about 40 bytes), and small enough that a wrong path (a log, a device)
+/// is refused before it is read.
+pub const MAX_SCENARIO_BYTES: u64 = 1024 * 1024;
+/// The most tasks a scenario's call may have: each is a thread's work in real time and an
+/// entry of every trace.
+pub const MAX_TASKS: usize = 10_000;
+
+/// Reads and parses the scenario file at `path`. Anything but a regular file (a FIFO, a
+/// device, a socket) is refused before it is opened, and so is a file over
+/// [`MAX_SCENARIO_BYTES`].
 pub fn load(path: &Path) -> Result<Case, ScenarioError> {
-    let text = fs::read_to_string(path).map_err(|e| ScenarioError {
+    let refuse = |message: String| ScenarioError {
         file: path.to_path_buf(),
         line: None,
         column: None,
-        message: format!("cannot read the scenario file: {e}"),
-    })?;
+        message,
+    };
+    let metadata =
+        fs::metadata(path).map_err(|e| refuse(format!("cannot read the scenario file: {e}")))?;
+    if !metadata.is_file() {
+        return Err(refuse(format!(
+            "not a regular file ({}): a scenario is a TOML file (see {FORMAT_DOC})",
+            kind_of_file(&metadata.file_type())
+        )));
+    }
+    if metadata.len() > MAX_SCENARIO_BYTES {
+        return Err(refuse(format!(
+            "{} bytes, over the {MAX_SCENARIO_BYTES} bytes a scenario file may have (at most \
+             {MAX_TASKS} tasks): is this the scenario you meant?",
+            metadata.len()
+        )));
+    }
+    let mut text = String::new();
+    // A file that grew since it was measured is still read no further than the limit.
+    fs::File::open(path)
+        .and_then(|f| f.take(MAX_SCENARIO_BYTES + 1).read_to_string(&mut text))
+        .map_err(|e| refuse(format!("cannot read the scenario file: {e}")))?;
+    if text.len() as u64 > MAX_SCENARIO_BYTES {
+        return Err(refuse(format!(
+            "it grew past the {MAX_SCENARIO_BYTES} bytes a scenario file may have while it was \
+             read"
+        )));
+    }
     parse(&text, path)
+}
+
+/// What a file that is not a regular file is, in words.
+#[cfg(unix)]
+fn kind_of_file(kind: &fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a file"
+    }
+}
+
+#[cfg(not(unix))]
+fn kind_of_file(kind: &fs::FileType) -> &'static str {
+    if kind.is_dir() {
+        "a directory"
+    } else {
+        "not a file"
+    }
 }
 
 /// A scenario file's name: its file name without `.toml` (what its `name` must be, and what

@@ -253,6 +253,7 @@ impl Suite {
         match judged(&run.verdicts, Levels::Must) {
             Judged::Pass => Ok(()),
             Judged::Skip(why) => Err(format!("could not be judged: {why}").into()),
+            Judged::Stopped => Err("stopped before it was judged".into()),
             Judged::Fail { property, evidence } => Err(format!(
                 "{} violates {} in {mode} mode, scenario {}: {evidence}",
                 profile.name,

@@ -83,22 +83,73 @@ impl Swept {
 /// gone, for at most `limit`.
 pub fn sweep(token: &str, group: i32, limit: Duration) -> Swept {
     let needle = format!("{TOKEN_VAR}={token}");
+    sweep_by(
+        || {
+            holders(&needle)
+                .into_iter()
+                .filter(|&pid| process_group_of(pid) != Some(group))
+                .collect()
+        },
+        limit,
+    )
+}
+
+/// What names one of an adapter's pipes in `/proc/PID/fd/*` (`pipe:[INODE]`): the pipe the
+/// harness reads through `fd`, a descriptor of this process. `None` where there is no `/proc`.
+pub fn pipe_name(fd: std::os::fd::RawFd) -> Option<String> {
+    let link = std::fs::read_link(format!("/proc/self/fd/{fd}")).ok()?;
+    let name = link.to_string_lossy().into_owned();
+    name.starts_with("pipe:[").then_some(name)
+}
+
+/// Kills every process (this one excepted) that still holds one of `pipes` (names from
+/// [`pipe_name`]) open, as [`sweep`] does token holders: once an adapter's group is gone, only
+/// a descendant that left the group and shed its token (`env -i`) can hold the write end of
+/// its stdout or stderr, and the harness would wait for an EOF that never comes.
+pub fn sweep_pipe_holders(pipes: &[String], limit: Duration) -> Swept {
+    if pipes.is_empty() {
+        return Swept::default();
+    }
+    sweep_by(|| processes_with_open(pipes), limit)
+}
+
+/// The live processes (this one excepted) with a descriptor open on one of `files` (names as
+/// `/proc/PID/fd/*` links read).
+fn processes_with_open(files: &[String]) -> Vec<i32> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let me = i32::try_from(std::process::id()).unwrap_or(i32::MAX);
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| pid != me)
+        .filter(|pid| {
+            std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
+                fds.flatten().any(|fd| {
+                    std::fs::read_link(fd.path())
+                        .is_ok_and(|link| files.iter().any(|f| link.as_os_str() == f.as_str()))
+                })
+            })
+        })
+        .collect()
+}
+
+/// Kills what `find` finds until [`QUIET_SCANS`] scans in a row find nothing and every killed
+/// process is gone (reaped, if it is this process's child), for at most `limit`.
+fn sweep_by(find: impl Fn() -> Vec<i32>, limit: Duration) -> Swept {
     let deadline = Instant::now() + limit;
     let mut found: BTreeMap<i32, String> = BTreeMap::new();
     let mut waiting: Vec<i32> = Vec::new();
     let mut quiet = 0;
     loop {
-        let holders: Vec<i32> = holders(&needle)
-            .into_iter()
-            .filter(|&pid| process_group_of(pid) != Some(group))
-            .collect();
+        let holders = find();
         for &pid in &holders {
             // The command line first: a dying process's reads empty.
             if let std::collections::btree_map::Entry::Vacant(slot) = found.entry(pid) {
                 slot.insert(command_line(pid));
                 waiting.push(pid);
             }
-            // SAFETY: kill has no memory effects; `pid` carries this adapter's token.
+            // SAFETY: kill has no memory effects; `pid` holds this adapter's token or pipe.
             unsafe { libc::kill(pid, libc::SIGKILL) };
         }
         waiting.retain(|&pid| !settled(pid));

@@ -15,6 +15,7 @@ use super::wire::{self, ExecutorInfo, FromAdapter, ToAdapter, Unsupported, MAX_L
 use overtime_harness::{CallParams, Consumer, Event, Mode, Ms, Profile, Recorder, TaskSpec};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::process::{ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -22,6 +23,10 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+/// How long the teardown waits for the readers of the adapter's stdout and stderr to see the
+/// pipes close once every process known to hold them is gone; a pipe still open then is held
+/// by a process the harness cannot find, and is not waited for.
+const READERS_WAIT: Duration = Duration::from_millis(200);
 /// How many stderr lines error messages quote.
 const STDERR_TAIL: usize = 12;
 /// The longest stderr line kept (longer ones are cut).
@@ -213,6 +218,9 @@ pub(super) struct Process {
     release_timeout: Duration,
     teardown_grace: Duration,
     torn_down: AtomicBool,
+    /// The adapter's stdout and stderr as `/proc/PID/fd/*` names them (`pipe:[INODE]`), to
+    /// find a process that still holds them after the group is gone (Linux only).
+    pipes: Vec<(&'static str, String)>,
 }
 
 /// One running adapter that has handshaken: its process and what its hello declared.
@@ -392,6 +400,13 @@ impl Process {
             release_timeout: options.release_timeout,
             teardown_grace: options.teardown_grace,
             torn_down: AtomicBool::new(false),
+            pipes: [
+                ("stdout", child.stdout.as_ref().map(AsRawFd::as_raw_fd)),
+                ("stderr", child.stderr.as_ref().map(AsRawFd::as_raw_fd)),
+            ]
+            .into_iter()
+            .filter_map(|(which, fd)| Some((which, escaped::pipe_name(fd?)?)))
+            .collect(),
         };
         // From here on, dropping `process` kills and reaps the group.
         let stdout = child.stdout.take();
@@ -661,18 +676,23 @@ impl Process {
         }
         // Its descendants that left the group: found by token, killed, reaped, named.
         let swept = escaped::sweep(&self.token, self.pgid, REAP_LIMIT);
-        let warning = match (cut_short, swept.warning(&label)) {
-            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
-            (a, b) => a.or(b),
-        };
+        // One that also shed its token still holds the adapter's pipes: found by them.
+        let pipes: Vec<String> = self.pipes.iter().map(|(_, name)| name.clone()).collect();
+        let held = escaped::sweep_pipe_holders(&pipes, REAP_LIMIT);
+        let warnings: Vec<String> = [cut_short, swept.warning(&label), self.held_warning(&held)]
+            .into_iter()
+            .flatten()
+            .collect();
+        let warning = (!warnings.is_empty()).then(|| warnings.join("; "));
         problems.extend(swept.problem.map(|p| format!("{label}: {p}")));
+        problems.extend(held.problem.map(|p| format!("{label}: {p}")));
         if gone {
             group::forget(self.pgid);
         }
         self.stdin.lock().unwrap_or_else(|e| e.into_inner()).take();
         // The readers end at EOF, once every process holding the pipes is gone.
         let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|e| e.into_inner()));
-        let deadline = Instant::now() + Duration::from_secs(1);
+        let deadline = Instant::now() + READERS_WAIT;
         for t in threads {
             while !t.is_finished() && Instant::now() < deadline {
                 thread::sleep(Duration::from_millis(1));
@@ -680,10 +700,15 @@ impl Process {
             if t.is_finished() {
                 let _ = t.join();
             } else {
+                // Not waited for: its reader thread is left to end whenever the pipe does.
                 problems.push(format!(
-                    "{label}: its output is still open after the kill (a process outside its \
-                     group holds it)"
+                    "{label}: its output ({}) is still open {} after its process group was \
+                     killed, held by a process this harness cannot find; the run goes on \
+                     without waiting for it",
+                    self.pipe_names(),
+                    Ms(READERS_WAIT)
                 ));
+                break;
             }
         }
         // Wake anyone still waiting on a call: the process is gone.
@@ -702,6 +727,40 @@ impl Process {
 }
 
 impl Process {
+    /// The adapter's pipes, named: `stdout pipe:[123], stderr pipe:[124]`.
+    fn pipe_names(&self) -> String {
+        if self.pipes.is_empty() {
+            return "stdout, stderr".into();
+        }
+        let named: Vec<String> = self
+            .pipes
+            .iter()
+            .map(|(which, name)| format!("{which} {name}"))
+            .collect();
+        named.join(", ")
+    }
+
+    /// The warning naming the processes that held the adapter's pipes after its group was
+    /// gone, if there were any.
+    fn held_warning(&self, held: &escaped::Swept) -> Option<String> {
+        if held.escaped.is_empty() {
+            return None;
+        }
+        let named: Vec<String> = held
+            .escaped
+            .iter()
+            .map(|e| format!("pid {} `{}`", e.pid, e.command))
+            .collect();
+        Some(format!(
+            "{}: its output pipes ({}) stayed open after its process group was gone, held by {} \
+             (a process that left the group and shed its token, e.g. with `env -i`): killed and \
+             reaped",
+            self.shared.label,
+            self.pipe_names(),
+            named.join(", ")
+        ))
+    }
+
     /// Waits until the adapter has exited and every process of its group is gone and reaped,
     /// for at most `limit`; true if they are.
     fn gone_within(&self, limit: Duration) -> bool {

@@ -1,6 +1,7 @@
 //! `overtime adapter-test 'cmd:…'`: a quick self-test of an adapter's protocol handling before
 //! its executor is judged (`overtime_process::selftest`; `specs/protocol.md` §8).
 
+use crate::cli::interrupt::outln;
 use crate::executors;
 use clap::Args;
 use overtime_process::selftest::{self, Outcome, SelfTestOptions};
@@ -11,7 +12,7 @@ pub struct AdapterTestArgs {
     /// The adapter to test: 'cmd:<program> [args...]', as for `overtime check --executor`
     executor: String,
     /// How long each step may take (clock replies, a call, the release, an exit), in seconds
-    #[arg(long, default_value_t = 5.0, value_parser = positive_seconds)]
+    #[arg(long, default_value_t = 5.0, value_parser = positive_seconds, allow_negative_numbers = true)]
     bound_s: f64,
 }
 
@@ -29,16 +30,16 @@ pub fn adapter_test(args: &AdapterTestArgs) -> Result<bool, String> {
         bound: Duration::from_secs_f64(args.bound_s),
         ..SelfTestOptions::default()
     };
-    println!("adapter-test: `{}`", argv.join(" "));
+    outln!("adapter-test: `{}`", argv.join(" "));
     let checks = selftest::self_test(&argv, &options)?;
     for check in &checks {
-        println!("{check}");
+        outln!("{check}");
     }
     let failed = checks.iter().filter(|c| c.outcome != Outcome::Pass).count();
     if failed == 0 {
-        println!("adapter-test: all {} checks passed", checks.len());
+        outln!("adapter-test: all {} checks passed", checks.len());
     } else {
-        println!(
+        outln!(
             "adapter-test: {failed} of {} checks failed or were not run",
             checks.len()
         );

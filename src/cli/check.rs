@@ -4,15 +4,17 @@
 use super::gate::{Gate, OutputArgs};
 use super::guards;
 use super::interrupt;
+use super::numbers;
 use super::writable;
 use super::{invoked_as, Ending};
+use crate::cli::interrupt::{out, outln};
 use crate::executors;
 use crate::generated;
 use crate::outputs::{ResultsFile, RunPlan};
 use crate::progress::{Progress, Style};
 use crate::shard::{self, Shard};
 use overtime_harness::{
-    catalogue, fold, report, run_case, Case, Millis, Mode, Ms, RunConfig, DEFAULT_EPSILON,
+    catalogue, fold, report, run_case_unless, Case, Millis, Mode, Ms, RunConfig, DEFAULT_EPSILON,
 };
 use std::time::{Duration, Instant};
 
@@ -23,16 +25,16 @@ pub struct CheckArgs {
     #[arg(long = "executor", default_value = "reference")]
     executors: Vec<String>,
     /// The tolerance ε in milliseconds [default: 20; 250 when an executor is external].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     epsilon_ms: Option<Millis>,
     /// The catalogue's timeout T in milliseconds; every case scales with it (0: every timeout
     /// due at once) [default: 100; 1000 when an executor is external].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     timeout_ms: Option<Millis>,
     /// How long an external executor's adapter may take at the end of each case, once released
     /// and its stdin closed, to shut its executor down and exit, before SIGTERM then SIGKILL
     /// (specs/protocol.md §6) [default: 2000; at most 60000].
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", allow_negative_numbers = true)]
     teardown_grace_ms: Option<Millis>,
     /// Only these modes (repeatable): list, ordered, unordered.
     #[arg(long = "mode", value_parser = parse_mode)]
@@ -46,11 +48,13 @@ pub struct CheckArgs {
     scenarios: Vec<std::path::PathBuf>,
     /// After the cases, run N generated real-time calls against each executor (T = 10ε); a
     /// MUST failure is shrunk, written as a scenario file, and its replay command printed.
-    #[arg(long, value_name = "N", conflicts_with = "shard")]
+    #[arg(long, value_name = "N", conflicts_with = "shard", allow_negative_numbers = true,
+          value_parser = numbers::whole::<u32>)]
     generated: Option<u32>,
     /// The seed of the generated calls (every run prints its own; the same seed generates the
     /// same calls).
-    #[arg(long, requires = "generated")]
+    #[arg(long, requires = "generated", allow_negative_numbers = true,
+          value_parser = numbers::whole::<u64>)]
     seed: Option<u64>,
     /// Where a shrunk generated failure is written as a scenario file.
     #[arg(long, value_name = "DIR", default_value = "overtime-regressions")]
@@ -125,6 +129,11 @@ pub fn check(args: &CheckArgs) -> Result<Ending, String> {
                 .into(),
         );
     }
+    if args.generated.is_some() {
+        let mut places = args.outputs.places();
+        places.push(("--save-dir", &args.save_dir));
+        writable::distinct(&places)?;
+    }
     let gate = Gate::prepare(&args.outputs)?;
     if args.generated.is_some() {
         writable::directory("--save-dir", &args.save_dir, false)?;
@@ -150,13 +159,22 @@ pub fn check(args: &CheckArgs) -> Result<Ending, String> {
         progress.opening(name);
         let opened = executors::open(name, Some(progress.heartbeat()), teardown_grace);
         progress.opened();
-        execs.push(opened?);
+        match opened {
+            Ok(executor) => execs.push(executor),
+            // The signal ended the adapter during its handshake: that is not its error.
+            Err(_) if interrupt::interrupted() => break,
+            Err(e) => return Err(e),
+        }
     }
     let profiles: Vec<_> = execs.iter().map(|e| e.declared_profile()).collect();
+    if !interrupt::interrupted() {
+        unique_names(&executor_names, &profiles)?;
+    }
     let work = shard::select(shard::plan(&profiles, &modes, cases.len()), args.shard);
     let config = RunConfig::with_epsilon(epsilon);
     let mut results = Vec::new();
     let mut finished_runs = 0;
+    let mut abandoned = None;
     for (index, (executor, profile)) in execs.iter().zip(profiles).enumerate() {
         if interrupt::interrupted() {
             break;
@@ -172,13 +190,17 @@ pub fn check(args: &CheckArgs) -> Result<Ending, String> {
             let case = &cases[item.case];
             shown.case_started(item.mode, &case.name);
             let began = Instant::now();
-            let mut run = run_case(executor, case, item.mode, &config);
+            let run = run_case_unless(executor, case, item.mode, &config, &interrupt::interrupted);
+            let mut run = match run {
+                Ok(run) if !interrupt::interrupted() => run,
+                // Given up, or its adapter killed under it: what it recorded is the interrupt's.
+                _ => {
+                    abandoned = Some(format!("case {} in {} mode", case.name, item.mode));
+                    break;
+                }
+            };
             if too_small.is_some() && !case.absolute {
                 guards::mark_too_small(&mut run, timeout);
-            }
-            if interrupt::interrupted() {
-                // Its adapter was killed under it: what it recorded is the interrupt's.
-                break;
             }
             shown.case_finished(&run, began.elapsed());
             runs.push(run);
@@ -186,11 +208,11 @@ pub fn check(args: &CheckArgs) -> Result<Ending, String> {
         finished_runs += runs.len();
         shown.finish();
         let result = fold(profile, &modes, epsilon, runs, started.elapsed());
-        print!("{}", report::matrix(&result, &modes));
+        out!("{}", report::matrix(&result, &modes));
         results.push(result);
     }
     if let Some(shard) = args.shard {
-        println!(
+        outln!(
             "shard {shard}: these verdicts cover a part of the run; `overtime merge` the \
              shards' JSON files for the whole"
         );
@@ -203,13 +225,17 @@ pub fn check(args: &CheckArgs) -> Result<Ending, String> {
     };
     let mut doc = ResultsFile::new(Millis(epsilon), plan, results);
     if interrupt::interrupted() {
+        let abandoned = abandoned
+            .map(|case| format!(" ({case} was abandoned unjudged)"))
+            .unwrap_or_default();
         let why = format!(
-            "interrupted after {finished_runs} of {} case run(s); the matrices cover only those",
+            "interrupted after {finished_runs} of {} case run(s){abandoned}; the matrices cover \
+             only those",
             work.len()
         );
         doc.interrupted = Some(why.clone());
         gate.write_partial(&doc, &invoked_as());
-        println!("{why}: no verdict on the whole run");
+        outln!("{why}: no verdict on the whole run");
         return Ok(Ending::Fails);
     }
     let found = match args.generated {
@@ -223,12 +249,12 @@ pub fn check(args: &CheckArgs) -> Result<Ending, String> {
             .to_string();
         doc.interrupted = Some(why.clone());
         gate.write_partial(&doc, &invoked_as());
-        println!("{why}: no verdict on the whole run");
+        outln!("{why}: no verdict on the whole run");
         return Ok(Ending::Fails);
     }
     let gated = gate.finish(&doc, &invoked_as());
     if let (Some(why), Ok(Ending::Fails)) = (&too_small, &gated) {
-        println!(
+        outln!(
             "note: {why}; re-run at --timeout-ms {} or more",
             Millis(guards::MIN_REAL_TIME_T)
         );
@@ -236,7 +262,7 @@ pub fn check(args: &CheckArgs) -> Result<Ending, String> {
     if found == 0 {
         return gated;
     }
-    println!(
+    outln!(
         "does not conform: {found} generated workload(s) failing; the scenario files above \
          replay them"
     );
@@ -293,20 +319,38 @@ fn run_generated(
             &args.save_dir,
             interrupt::interrupted,
         )? {
-            generated::Generated::Passed(tally) => println!("generated workloads: {tally}"),
+            generated::Generated::Passed(tally) => outln!("generated workloads: {tally}"),
             generated::Generated::Found {
                 summary,
                 file,
                 replay,
             } => {
                 found += 1;
-                println!("{summary}");
-                println!("wrote {}; replay it with:\n  {replay}", file.display());
+                outln!("{summary}");
+                outln!("wrote {}; replay it with:\n  {replay}", file.display());
             }
             generated::Generated::Interrupted => break,
         }
     }
     Ok(found)
+}
+
+/// Refuses two executors that report the same name: their matrices would be titled alike,
+/// and `--baseline` and `merge` match executors by name.
+fn unique_names(args: &[String], profiles: &[overtime_harness::Profile]) -> Result<(), String> {
+    for (i, profile) in profiles.iter().enumerate() {
+        if let Some(j) = profiles[..i].iter().position(|p| p.name == profile.name) {
+            return Err(format!(
+                "--executor {} and --executor {} both report the name {:?}: their results could \
+                 not be told apart (a baseline and `overtime merge` match executors by name); \
+                 check them in separate runs, or give one adapter another name in its hello",
+                shell_words::quote(&args[j]),
+                shell_words::quote(&args[i]),
+                profile.name
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The cases named by `--case`, in their order (all of them when none is); `from` says where

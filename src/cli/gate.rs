@@ -3,6 +3,7 @@
 
 use super::writable;
 use super::{Ending, EXIT_INCONCLUSIVE};
+use crate::cli::interrupt::{out, outln};
 use crate::outputs::baseline;
 use crate::outputs::{annotations, html, junit, ResultsFile, Traces};
 use overtime_harness::{report, Level, Millis, SuiteResult, VerdictKind};
@@ -35,8 +36,23 @@ pub struct OutputArgs {
     pub baseline: Option<PathBuf>,
     /// With --baseline: how much the median timeout lateness of an executor in a mode may grow
     /// over the baseline's [default: ε/2].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub lateness_tolerance_ms: Option<Millis>,
+}
+
+impl OutputArgs {
+    /// Every output asked for, as (option, path): files and the HTML directory.
+    pub fn places(&self) -> Vec<(&'static str, &Path)> {
+        [
+            ("--json", &self.json),
+            ("--markdown", &self.markdown),
+            ("--junit", &self.junit),
+            ("--html", &self.html),
+        ]
+        .into_iter()
+        .filter_map(|(option, path)| path.as_deref().map(|p| (option, p)))
+        .collect()
+    }
 }
 
 /// The outputs, checked before the run so that a long run does not end in "cannot write".
@@ -48,6 +64,7 @@ pub struct Gate<'a> {
 impl<'a> Gate<'a> {
     /// Loads the baseline and checks that every output can be written.
     pub fn prepare(args: &'a OutputArgs) -> Result<Gate<'a>, String> {
+        writable::distinct(&args.places())?;
         let files = [
             ("--json", &args.json),
             ("--markdown", &args.markdown),
@@ -96,13 +113,13 @@ impl<'a> Gate<'a> {
         let write_errors = self.write_outputs(doc, comparison.as_ref(), command);
         if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
             for line in annotations::lines(doc, comparison.as_ref()) {
-                println!("{line}");
+                outln!("{line}");
             }
         }
         let conforms = summary(&doc.executors);
         let ending = match &comparison {
             Some(c) => {
-                print!("{}", c.render());
+                out!("{}", c.render());
                 Ending::from(c.passes())
             }
             None => conforms,
@@ -170,10 +187,10 @@ fn summary(results: &[SuiteResult]) -> Ending {
         .filter(|r| r.level == Level::Must && r.verdict == VerdictKind::Inconclusive)
         .count();
     if failures == 0 && inconclusive == 0 {
-        println!("conforms: every MUST property passes");
+        outln!("conforms: every MUST property passes");
         Ending::Passes
     } else if failures == 0 {
-        println!(
+        outln!(
             "inconclusive: no MUST violation, but {inconclusive} MUST verdict(s) could not be \
              judged (the harness itself was late, or a failure was within the run's timing \
              noise, on every attempt; the evidence says which): re-run on a quieter machine or \
@@ -181,7 +198,7 @@ fn summary(results: &[SuiteResult]) -> Ending {
         );
         Ending::Inconclusive
     } else {
-        println!(
+        outln!(
             "does not conform: {failures} MUST violation(s), {inconclusive} inconclusive MUST \
              verdict(s)"
         );

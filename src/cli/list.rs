@@ -1,28 +1,29 @@
 //! `overtime list`: the executors, the properties and the built-in cases.
 
+use crate::cli::interrupt::outln;
 use crate::executors;
 use overtime_harness::{catalogue, Property};
 
 pub fn list() {
-    println!("executors:");
+    outln!("executors:");
     for name in executors::names() {
-        println!("  {name}");
+        outln!("  {name}");
     }
-    println!("  cmd:<program> [args...]   an external executor speaking specs/protocol.md");
-    println!("\nproperties:");
+    outln!("  cmd:<program> [args...]   an external executor speaking specs/protocol.md");
+    outln!("\nproperties:");
     for p in Property::ALL {
-        println!(
+        outln!(
             "  {:<26} {:<6} {}",
             p.label(),
             p.level().as_str(),
             p.summary()
         );
     }
-    println!(
+    outln!(
         "\ncases (timeout {} ms):",
         catalogue::CATALOGUE_TIMEOUT.as_millis()
     );
     for case in catalogue::catalogue() {
-        println!("  {:<24} {}", case.name, case.about);
+        outln!("  {:<24} {}", case.name, case.about);
     }
 }

@@ -4,6 +4,7 @@
 
 use super::gate::{Gate, OutputArgs};
 use super::{invoked_as, Ending};
+use crate::cli::interrupt::out;
 use crate::merge;
 use crate::outputs::ResultsFile;
 use overtime_harness::report;
@@ -30,7 +31,7 @@ pub fn merge(args: &MergeArgs) -> Result<Ending, String> {
         gate.expect_run(doc.epsilon_ms, run.timeout_ms)?;
     }
     for result in &doc.executors {
-        print!("{}", report::matrix(result, &merge::modes_of(result)));
+        out!("{}", report::matrix(result, &merge::modes_of(result)));
     }
     gate.finish(&doc, &invoked_as())
 }

@@ -6,9 +6,10 @@ mod adapter_test;
 mod check;
 mod gate;
 mod guards;
-mod interrupt;
+pub(crate) mod interrupt;
 mod list;
 mod merge;
+mod numbers;
 mod stress;
 mod writable;
 mod zoo;
@@ -31,9 +32,12 @@ Exit codes (check and merge):
      late, or a failure was within the run's measured timing noise (the guard band), on every
      attempt; the run says nothing either way (re-run on a quieter machine, or raise
      --epsilon-ms)
-  130 interrupted (SIGINT, SIGTERM): every adapter's process group was killed and reaped,
-     the matrix of the case runs that finished was printed, and the outputs (--json …) were
-     written from them, the JSON marked \"interrupted\"";
+  130 interrupted (SIGINT, SIGTERM, or SIGHUP unless it was ignored at start, as nohup
+     does): the running case was abandoned, every adapter's process group was killed and
+     reaped, the matrix of the case runs that finished was printed, and the outputs (--json …)
+     were written from them, the JSON marked \"interrupted\"
+  141 standard output was closed (e.g. `overtime check | head -1`): the run stopped as on
+     SIGTERM, with the same partial outputs";
 
 #[derive(Parser)]
 #[command(
@@ -112,7 +116,7 @@ pub fn main() -> ExitCode {
         if let Err(message) = outcome {
             eprintln!("overtime: {message}");
         }
-        return ExitCode::from(interrupt::EXIT_INTERRUPTED);
+        return ExitCode::from(interrupt::exit_code());
     }
     match outcome {
         Ok(Ending::Passes) => ExitCode::SUCCESS,

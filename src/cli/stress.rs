@@ -2,6 +2,8 @@
 //! report; exits 1 on any false failure, panic, hang or leak.
 
 use super::invoked_as;
+use super::numbers;
+use crate::cli::interrupt::outln;
 use crate::stress::{self, Plan};
 use overtime_harness::{Millis, DEFAULT_EPSILON};
 use std::path::PathBuf;
@@ -10,37 +12,43 @@ use std::time::Duration;
 #[derive(clap::Args)]
 pub struct StressArgs {
     /// Real-time case runs of the executors under CPU oversubscription.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 10_000, allow_negative_numbers = true,
+          value_parser = numbers::whole::<usize>)]
     runs: usize,
     /// Executors of the real-time part (repeatable); they must conform.
     #[arg(long = "executor", default_values_t = ["reference".to_string(), "rayon".to_string()])]
     executors: Vec<String>,
     /// The catalogue's timeout T in milliseconds.
-    #[arg(long, default_value = "100")]
+    #[arg(long, default_value = "100", allow_negative_numbers = true)]
     timeout_ms: Millis,
     /// The tolerance ε in milliseconds [default: 20].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     epsilon_ms: Option<Millis>,
     /// Real-time case runs at once.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, allow_negative_numbers = true,
+          value_parser = numbers::whole::<usize>)]
     lanes: usize,
     /// Busy-looping burner threads [default: one per core].
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = numbers::whole::<usize>)]
     burners: Option<usize>,
     /// Case runs of hostile adapters (fake_adapter.py's scenarios, in turn).
-    #[arg(long, default_value_t = 1_000)]
+    #[arg(long, default_value_t = 1_000, allow_negative_numbers = true,
+          value_parser = numbers::whole::<usize>)]
     hostile: usize,
     /// The fake adapter's command, before its scenario and marker arguments.
     #[arg(long, default_value = "python3 adapters/python/fake_adapter.py")]
     adapter: String,
     /// Seconds one hostile run may take before it counts as a harness hang.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 60, allow_negative_numbers = true,
+          value_parser = numbers::whole::<u64>)]
     watchdog_s: u64,
     /// Malformed protocol lines, and as many malformed scenario files.
-    #[arg(long, default_value_t = 100_000)]
+    #[arg(long, default_value_t = 100_000, allow_negative_numbers = true,
+          value_parser = numbers::whole::<usize>)]
     malformed: usize,
     /// The seed of the malformed inputs.
-    #[arg(long, default_value_t = 14)]
+    #[arg(long, default_value_t = 14, allow_negative_numbers = true,
+          value_parser = numbers::whole::<u64>)]
     seed: u64,
     /// Where the report is written.
     #[arg(long, default_value = "reports/reliability.md")]
@@ -78,19 +86,19 @@ pub fn stress(args: &StressArgs) -> Result<bool, String> {
     let report = campaign.markdown(&plan, &invoked_as(), &date);
     std::fs::write(&args.out, report)
         .map_err(|e| format!("--out: cannot write {}: {e}", args.out.display()))?;
-    println!("wrote {}", args.out.display());
+    outln!("wrote {}", args.out.display());
     let problems = campaign.problems();
-    println!(
+    outln!(
         "inconclusive: {} of {} real-time runs ({:.2} %)",
         campaign.real_time.inconclusive,
         campaign.real_time.runs,
         100.0 * campaign.inconclusive_rate()
     );
     if problems.is_empty() {
-        println!("reliable: no false failure, panic, hang or leak");
+        outln!("reliable: no false failure, panic, hang or leak");
         Ok(true)
     } else {
-        println!("unreliable: {}", problems.join(", "));
+        outln!("unreliable: {}", problems.join(", "));
         Ok(false)
     }
 }

@@ -59,6 +59,45 @@ pub fn directory(option: &str, dir: &Path, create: bool) -> Result<(), String> {
     })
 }
 
+/// Refuses two outputs (option, path) that name the same place — `--json out --markdown out`
+/// would leave only the last one written, silently. Paths are compared where they lead: a
+/// relative path, `.` and `..`, and symbolic links in the part that exists are resolved.
+pub fn distinct(outputs: &[(&str, &Path)]) -> Result<(), String> {
+    let resolved: Vec<PathBuf> = outputs.iter().map(|(_, p)| resolved(p)).collect();
+    for (i, place) in resolved.iter().enumerate() {
+        if let Some(j) = resolved[..i].iter().position(|other| other == place) {
+            let (first, first_path) = outputs[j];
+            let (second, second_path) = outputs[i];
+            return Err(format!(
+                "{first} {} and {second} {} are the same place: one would overwrite the other; \
+                 give each output a path of its own",
+                first_path.display(),
+                second_path.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Where `path` leads: its nearest existing ancestor made canonical, with the rest of the path
+/// (which does not exist yet) after it.
+fn resolved(path: &Path) -> PathBuf {
+    let existing = nearest_existing(path);
+    let rest = path.strip_prefix(&existing).unwrap_or(Path::new(""));
+    let base = fs::canonicalize(&existing).unwrap_or(existing);
+    let mut out = base;
+    for part in rest.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// `dir` itself, or the closest ancestor of it that exists (the current directory at worst).
 fn nearest_existing(dir: &Path) -> PathBuf {
     let mut at = dir.to_path_buf();

@@ -2,6 +2,7 @@
 
 use super::invoked_as;
 use super::writable;
+use crate::cli::interrupt::out;
 use crate::outputs::html;
 use crate::zoo::{self, Catch};
 use overtime_harness::{Millis, RunConfig, SuiteOptions};
@@ -11,7 +12,7 @@ use std::path::PathBuf;
 #[derive(clap::Args)]
 pub struct ZooArgs {
     /// The tolerance ε in milliseconds.
-    #[arg(long, default_value = "20")]
+    #[arg(long, default_value = "20", allow_negative_numbers = true)]
     epsilon_ms: Millis,
     /// Write the catch table as markdown.
     #[arg(long)]
@@ -54,7 +55,7 @@ pub fn zoo(args: &ZooArgs) -> Result<bool, String> {
     }
     let command = invoked_as();
     let table = zoo::markdown(&catches, &command, args.epsilon_ms);
-    print!("{table}");
+    out!("{table}");
     if let Some(path) = &args.markdown {
         std::fs::write(path, &table)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
