@@ -23,7 +23,7 @@ are JUnit properties of its test case (`--junitxml`).
 Options (each also an ini setting without the dashes: `overtime_epsilon_ms = 100`):
 `--overtime`, `--overtime-executor`, `--overtime-epsilon-ms`, `--overtime-timeout-ms`,
 `--overtime-case`, `--overtime-seed`, `--overtime-baseline`, `--overtime-html`,
-`--overtime-json`, `--overtime-args`, `--overtime-bin`. The plugin is loaded in every pytest
+`--overtime-json`, `--overtime-markdown`, `--overtime-args`, `--overtime-bin`. The plugin is loaded in every pytest
 run of a venv that has the kit, and does nothing without `--overtime` or an executor option.
 """
 
@@ -50,6 +50,11 @@ FAILING_CASES = 3  # failing cases shown per item
 class OvertimeShouldWarning(pytest.PytestWarning):
     """A SHOULD property failed: reported, not a test failure (turn it into one with
     `-W error::overtime_adapter.pytest_plugin.OvertimeShouldWarning`)."""
+
+
+class OvertimeAdapterWarning(pytest.PytestWarning):
+    """The adapter kit warned about the adapter itself (its clean-up delayed answers): the
+    verdicts may blame the executor for the adapter's doing."""
 
 
 class OvertimeRunError(Exception):
@@ -95,6 +100,8 @@ _OPTIONS = [
      "write each executor's HTML report into DIR/LABEL/"),
     ("--overtime-json", "overtime_json", {"metavar": "DIR"},
      "keep each executor's results JSON as DIR/LABEL.json"),
+    ("--overtime-markdown", "overtime_markdown", {"metavar": "DIR"},
+     "write each executor's markdown report as DIR/LABEL.md (a CI job summary)"),
     ("--overtime-args", "overtime_args", {"metavar": "ARGS"},
      "more `overtime check` options, split as a shell would (e.g. '--teardown-grace-ms 5000')"),
     ("--overtime-bin", "overtime_bin", {"metavar": "PATH"},
@@ -262,6 +269,10 @@ class _Session:
                 argv += [flag, str(value)]
         if html_dir:
             argv += ["--html", html_dir]
+        markdown = _setting(config, "overtime_markdown")
+        if markdown:
+            os.makedirs(markdown, exist_ok=True)
+            argv += ["--markdown", os.path.join(markdown, f"{executor.label}.md")]
         argv += shlex.split(_setting(config, "overtime_args") or "")
         return argv
 
@@ -333,6 +344,8 @@ class OvertimeExecutor(pytest.Collector):
             if self.run.results is None:
                 self._error = OvertimeRunError(self._failure_text())
                 raise self._error
+            for text in _adapter_warnings(self.run.stderr):
+                warnings.warn(OvertimeAdapterWarning(f"{self.label}: {text}"))
         return self.run
 
     def _check(self):
@@ -352,8 +365,11 @@ class OvertimeExecutor(pytest.Collector):
             os.makedirs(html_dir, exist_ok=True)
         argv = self.plugin.check_command(self, modes, json_path, html_dir)
         started = time.monotonic()
+        # The adapters' stderr comes through, so that the kit's warnings can be shown.
+        env = dict(os.environ, OVERTIME_ADAPTER_STDERR="inherit")
         try:
-            done = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+            done = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                                  env=env)
         except OSError as e:
             raise OvertimeRunError(f"cannot run {shlex.join(argv)}: {e}") from None
         seconds = time.monotonic() - started
@@ -392,6 +408,29 @@ class OvertimeExecutor(pytest.Collector):
                 if verdict["id"] == pid and verdict["verdict"] == "fail":
                     found.append((case["case"], verdict["evidence"], case.get("trace")))
         return found
+
+
+_DELAYED = re.compile(r"overtime adapter: warning: call \d+ \((\w+)\): the (\w+) answer "
+                      r"reached the consumer ([\d.]+) ms after")
+
+
+def _adapter_warnings(stderr):
+    """The kit's warnings in an adapter's stderr: delayed answers summed up per mode."""
+    delayed, other = {}, []
+    for line in stderr.splitlines():
+        if "overtime adapter: warning: " not in line:
+            continue
+        match = _DELAYED.search(line)
+        if match:
+            count, longest = delayed.get(match.group(1), (0, 0.0))
+            delayed[match.group(1)] = (count + 1, max(longest, float(match.group(3))))
+        elif line not in other:
+            other.append(line.split("overtime adapter: warning: ", 1)[1])
+    texts = [f"{count} error answer(s) in {mode} mode reached the consumer late, up to "
+             f"{longest:.1f} ms, held up by clean-up in the adapter's own code (a `finally:` or "
+             "`with` block in the mode): register it with call.on_close(...), which runs after "
+             "the answer" for mode, (count, longest) in delayed.items()]
+    return texts + other
 
 
 def _baseline_row(path, name, mode, pid):

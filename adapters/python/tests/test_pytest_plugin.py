@@ -232,7 +232,7 @@ def test_the_installed_command_judges_the_reference_and_a_mutant(pytester, real)
     result = pytester.runpytest(
         "--overtime-executor", "reference", "--overtime-executor",
         "mutant:unordered-never-times-out", "--overtime-case", "joblib-1586", "-k", "P01",
-        "--overtime-html", "html", "--junitxml", "out.xml")
+        "--overtime-html", "html", "--overtime-markdown", "md", "--junitxml", "out.xml")
     result.assert_outcomes(passed=5, failed=1)
     result.stdout.fnmatch_lines([
         "*P01 liveness [[]MUST[]] in unordered mode*",
@@ -241,5 +241,6 @@ def test_the_installed_command_judges_the_reference_and_a_mutant(pytester, real)
         "mutant:unordered-never-times-out: *, exit 1 in * s (does not conform*",
     ])
     assert (pytester.path / "html" / "reference" / "index.html").exists()
+    assert "P01" in (pytester.path / "md" / "reference.md").read_text()
     failures = ET.parse(pytester.path / "out.xml").findall(".//failure")
     assert len(failures) == 1
