@@ -98,7 +98,10 @@ fn the_python_recipe_installs_the_kit_runs_the_plugin_and_uploads_its_reports() 
     let docs = YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
     let job = &docs[0]["jobs"]["timeouts"];
     let run = scripts(job);
-    assert!(run.contains("pip install") && run.contains("overtime-adapter"), "{run}");
+    assert!(
+        run.contains("pip install") && run.contains("overtime-adapter"),
+        "{run}"
+    );
     for needed in [
         "pytest --overtime",
         "--junitxml overtime-junit.xml",
@@ -106,7 +109,10 @@ fn the_python_recipe_installs_the_kit_runs_the_plugin_and_uploads_its_reports() 
         "--overtime-markdown overtime-results",
         "$GITHUB_STEP_SUMMARY",
     ] {
-        assert!(run.contains(needed), "the recipe must run `{needed}`: {run}");
+        assert!(
+            run.contains(needed),
+            "the recipe must run `{needed}`: {run}"
+        );
     }
     let steps = job["steps"].as_vec().expect("steps");
     let upload = steps
