@@ -22,7 +22,7 @@ are JUnit properties of its test case (`--junitxml`).
 
 Options (each also an ini setting without the dashes: `overtime_epsilon_ms = 100`):
 `--overtime`, `--overtime-executor`, `--overtime-epsilon-ms`, `--overtime-timeout-ms`,
-`--overtime-case`, `--overtime-seed`, `--overtime-baseline`, `--overtime-html`,
+`--overtime-case`, `--overtime-generated`, `--overtime-seed`, `--overtime-baseline`, `--overtime-html`,
 `--overtime-json`, `--overtime-markdown`, `--overtime-args`, `--overtime-bin`. The plugin is loaded in every pytest
 run of a venv that has the kit, and does nothing without `--overtime` or an executor option.
 """
@@ -91,6 +91,8 @@ _OPTIONS = [
      "the catalogue's timeout T (default: overtime's, 1000 for an external executor)"),
     ("--overtime-case", "overtime_cases", {"action": "append", "metavar": "NAME"},
      "only these catalogue cases (repeatable; `overtime list` names them)"),
+    ("--overtime-generated", "overtime_generated", {"metavar": "N"},
+     "also run N generated calls per executor (`overtime check --generated N`)"),
     ("--overtime-seed", "overtime_seed", {"metavar": "SEED"},
      "the seed of generated workloads (passed to `overtime check --seed`)"),
     ("--overtime-baseline", "overtime_baseline", {"metavar": "PATH"},
@@ -263,7 +265,8 @@ class _Session:
             argv += ["--case", case]
         for name, flag in (("overtime_epsilon_ms", "--epsilon-ms"),
                            ("overtime_timeout_ms", "--timeout-ms"),
-                           ("overtime_seed", "--seed"), ("overtime_baseline", "--baseline")):
+                           ("overtime_generated", "--generated"), ("overtime_seed", "--seed"),
+                           ("overtime_baseline", "--baseline")):
             value = _setting(config, name)
             if value is not None:
                 argv += [flag, str(value)]

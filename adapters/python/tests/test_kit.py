@@ -65,7 +65,9 @@ def test_a_failing_task_is_named_in_its_answer(adapter):
     session.hello()
     events = session.call(1, [SLEEP, FAIL, SLEEP], mode="ordered")
     assert answers(events) == [{"kind": "item", "task": 0}, {"kind": "task_failed", "task": 1}]
-    assert kinds(events)[-3:] == ["drop_begun", "drop_returned", "done"]
+    # The bodies' events come through a relay thread, so a task_ended may follow the drop.
+    consumer = kinds(events, "answered", "drop_begun", "drop_returned", "done")
+    assert consumer[-3:] == ["drop_begun", "drop_returned", "done"]
 
 
 def test_a_lazy_call_is_dropped_after_drop_after_items(adapter):
