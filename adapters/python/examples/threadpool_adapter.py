@@ -1,4 +1,4 @@
-"""overtime adapter for multiprocessing.pool.ThreadPool, on the kit (pip install ./adapters/python)."""
+"""overtime adapter for multiprocessing.pool.ThreadPool, on the kit (pip install overtime-adapter)."""
 import platform
 from multiprocessing.pool import ThreadPool
 
