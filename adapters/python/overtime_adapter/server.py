@@ -188,14 +188,29 @@ class _AnswerDelay:
             sys.settrace(None)
 
 
-def _codes_of(*functions):
+_KIT_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _adapter_codes(*functions):
+    """The code objects of the adapter's own mode functions (the kit's default `run` is not
+    the adapter's), unwrapped from decorators such as `@primed`."""
     codes = set()
     for fn in functions:
         fn = inspect.unwrap(getattr(fn, "__func__", fn)) if fn is not None else None
         code = getattr(fn, "__code__", None)
-        if code is not None:
+        if code is not None and os.path.dirname(os.path.abspath(code.co_filename)) != _KIT_DIR:
             codes.add(code)
     return codes
+
+
+def _adapter_generator_codes(outcome, mode_codes):
+    """The iteration's code, if the adapter wrote it: a generator defined in the same file as
+    its mode functions. A generator the executor returns (joblib's) is the executor's own:
+    the time its clean-up takes before raising is the executor's, and judged as such."""
+    if not inspect.isgenerator(outcome):
+        return set()
+    files = {code.co_filename for code in mode_codes}
+    return {outcome.gi_code} if outcome.gi_code.co_filename in files else set()
 
 
 class Server:
@@ -455,8 +470,8 @@ class Server:
         pause = (consumer.get("pause_ms") or 0) / 1e3
         drop_after = consumer.get("drop_after")
         do = self._do
-        mode_code = _codes_of(getattr(type(self.executor), "run", None),
-                              getattr(type(self.executor), call.mode, None))
+        mode_code = _adapter_codes(getattr(type(self.executor), "run", None),
+                                   getattr(type(self.executor), call.mode, None))
         self.event(cid, "call_made")
         measure = _AnswerDelay(mode_code)
         try:
@@ -478,7 +493,7 @@ class Server:
             finally:
                 self._close_call(call)
             return
-        codes = {outcome.gi_code} if inspect.isgenerator(outcome) else set()
+        codes = _adapter_generator_codes(outcome, mode_code)
         outcome = do(iter, outcome)
         delivered = 0
         try:

@@ -147,6 +147,19 @@ class SlowOnClose(SlowFinally):
     unordered = ordered
 
 
+class LibraryFinally(Serial):
+    """Iterates a generator of the executor's own library, whose clean-up runs before its
+    error leaves it (slow_library.py)."""
+
+    contract = ot.contract("overall", "abort", error_order="input_order")
+
+    def ordered(self, call):
+        import slow_library
+        return slow_library.results(call.jobs, CLEANUP_S)
+
+    unordered = ordered
+
+
 async def _body(job):
     """A task body of the adapter's own, as a coroutine, on the kit's public body API."""
     ot.report_started(job)
@@ -188,7 +201,7 @@ class OwnerPerCall(Serial):
 SCENARIOS = {"serial": Serial, "marks": Marks, "owned": Owned, "killing": Killing,
              "no-contract": NoContract, "slow-finally": SlowFinally,
              "slow-on-close": SlowOnClose, "coroutines": Coroutines,
-             "owner-per-call": OwnerPerCall}
+             "owner-per-call": OwnerPerCall, "library-finally": LibraryFinally}
 
 if __name__ == "__main__":
     ot.serve(SCENARIOS[sys.argv[1]]())

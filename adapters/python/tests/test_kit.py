@@ -295,6 +295,18 @@ def test_on_close_clean_up_runs_after_the_error_answer_without_a_warning(adapter
     assert status == 0
 
 
+def test_an_executor_s_own_generator_cleaning_up_before_its_error_is_not_the_adapter_s(adapter):
+    session = adapter("library-finally")
+    session.hello()
+    events = session.call(1, [SLEEP, FAIL], mode="ordered")
+    assert answers(events)[-1] == {"kind": "task_failed", "task": 1}
+    status, stderr = session.close()
+    # The answer is late (the library's clean-up ran first), and that is the executor's doing:
+    # judged as such, with no warning about the adapter.
+    assert "overtime adapter: warning" not in stderr
+    assert status == 0
+
+
 def test_on_close_clean_up_runs_when_a_primed_generator_is_dropped_before_its_first_pull(adapter):
     session = adapter("slow-on-close")
     session.hello()
