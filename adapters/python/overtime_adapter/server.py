@@ -16,6 +16,7 @@ death. Datagrams already sent by the dead process are relayed first, so a task t
 before its worker exited is never reported killed.
 """
 
+import dis
 import inspect
 import json
 import os
@@ -189,28 +190,44 @@ class _AnswerDelay:
 
 
 _KIT_DIR = os.path.dirname(os.path.abspath(__file__))
+# The opcodes of a `try` / `with` block's clean-up (`except`, `finally`, `__exit__`), from
+# Python 3.9 to 3.13.
+_HANDLER_OPS = {"PUSH_EXC_INFO", "SETUP_FINALLY", "SETUP_WITH", "SETUP_ASYNC_WITH",
+                "BEFORE_WITH", "BEFORE_ASYNC_WITH"}
+
+
+def _cleans_up(code):
+    """Whether the code has a `try` or `with` block: only there can clean-up run between an
+    exception's arrival and its departure. Code without one is never traced, so the kit's
+    measurement costs nothing where nothing can be delayed (a trace function slows every
+    Python call on its thread)."""
+    return any(op.opname in _HANDLER_OPS for op in dis.get_instructions(code))
 
 
 def _adapter_codes(*functions):
-    """The code objects of the adapter's own mode functions (the kit's default `run` is not
-    the adapter's), unwrapped from decorators such as `@primed`."""
-    codes = set()
+    """The code objects of the adapter's own mode functions that clean up (the kit's default
+    `run` is not the adapter's), unwrapped from decorators such as `@primed`; and the files
+    they are in."""
+    codes, files = set(), set()
     for fn in functions:
         fn = inspect.unwrap(getattr(fn, "__func__", fn)) if fn is not None else None
         code = getattr(fn, "__code__", None)
         if code is not None and os.path.dirname(os.path.abspath(code.co_filename)) != _KIT_DIR:
-            codes.add(code)
-    return codes
+            files.add(code.co_filename)
+            if _cleans_up(code):
+                codes.add(code)
+    return codes, files
 
 
-def _adapter_generator_codes(outcome, mode_codes):
-    """The iteration's code, if the adapter wrote it: a generator defined in the same file as
-    its mode functions. A generator the executor returns (joblib's) is the executor's own:
-    the time its clean-up takes before raising is the executor's, and judged as such."""
+def _adapter_generator_codes(outcome, files):
+    """The iteration's code, if the adapter wrote it (a generator defined in the same file as
+    its mode functions) and it cleans up. A generator the executor returns (joblib's) is the
+    executor's own: the time its clean-up takes before raising is the executor's, and judged
+    as such."""
     if not inspect.isgenerator(outcome):
         return set()
-    files = {code.co_filename for code in mode_codes}
-    return {outcome.gi_code} if outcome.gi_code.co_filename in files else set()
+    code = outcome.gi_code
+    return {code} if code.co_filename in files and _cleans_up(code) else set()
 
 
 class Server:
@@ -470,8 +487,8 @@ class Server:
         pause = (consumer.get("pause_ms") or 0) / 1e3
         drop_after = consumer.get("drop_after")
         do = self._do
-        mode_code = _adapter_codes(getattr(type(self.executor), "run", None),
-                                   getattr(type(self.executor), call.mode, None))
+        mode_code, adapter_files = _adapter_codes(getattr(type(self.executor), "run", None),
+                                                  getattr(type(self.executor), call.mode, None))
         self.event(cid, "call_made")
         measure = _AnswerDelay(mode_code)
         try:
@@ -493,7 +510,7 @@ class Server:
             finally:
                 self._close_call(call)
             return
-        codes = _adapter_generator_codes(outcome, mode_code)
+        codes = _adapter_generator_codes(outcome, adapter_files)
         outcome = do(iter, outcome)
         delivered = 0
         try:

@@ -371,3 +371,24 @@ def test_an_owner_thread_runs_every_step_on_one_thread_and_hands_errors_back():
     with pytest.raises(KeyError):
         owner.do({}.__getitem__, "missing")
     owner.close()
+
+
+def test_the_shipped_adapters_mode_code_is_never_traced():
+    """The kit traces only adapter code with a `try` or `with` (where clean-up can delay an
+    answer): a trace function slows every Python call on its thread, and the shipped
+    adapters, which clean up through call.on_close, must be judged at full speed."""
+    import importlib.util
+    from overtime_adapter.server import _adapter_codes
+
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    spec = importlib.util.spec_from_file_location("futures_adapter",
+                                                  os.path.join(here, "futures_adapter.py"))
+    futures_adapter = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(futures_adapter)
+    for mode in ("list", "ordered", "unordered"):
+        codes, files = _adapter_codes(futures_adapter.Futures.run,
+                                      getattr(futures_adapter.Futures, mode))
+        assert codes == set() and files == {futures_adapter.__file__}, mode
+    import scenario_adapter
+    codes, _ = _adapter_codes(scenario_adapter.SlowFinally.run, scenario_adapter.SlowFinally.list)
+    assert {c.co_name for c in codes} == {"list"}
