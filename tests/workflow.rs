@@ -84,3 +84,48 @@ fn the_workflow_runs_the_gate_and_merges_every_shard() {
     let baseline = concat!(env!("CARGO_MANIFEST_DIR"), "/reports/reference.json");
     assert!(std::path::Path::new(baseline).is_file(), "{baseline}");
 }
+
+/// The CI recipe a Python project copies (`docs/recipes/github-actions-python.yml`, linted by
+/// `.ci/lint-workflows`): one job that installs the kit, runs the plugin with JUnit, HTML and
+/// markdown outputs, and uploads them even when the gate fails.
+#[test]
+fn the_python_recipe_installs_the_kit_runs_the_plugin_and_uploads_its_reports() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/recipes/github-actions-python.yml"
+    );
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let docs = YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let job = &docs[0]["jobs"]["timeouts"];
+    let run = scripts(job);
+    assert!(
+        run.contains("pip install") && run.contains("overtime-adapter"),
+        "{run}"
+    );
+    for needed in [
+        "pytest --overtime",
+        "--junitxml overtime-junit.xml",
+        "--overtime-html overtime-report",
+        "--overtime-markdown overtime-results",
+        "$GITHUB_STEP_SUMMARY",
+    ] {
+        assert!(
+            run.contains(needed),
+            "the recipe must run `{needed}`: {run}"
+        );
+    }
+    let steps = job["steps"].as_vec().expect("steps");
+    let upload = steps
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("actions/upload-artifact@"))
+        })
+        .expect("an upload step");
+    assert_eq!(upload["if"].as_str(), Some("always()"));
+    let paths = upload["with"]["path"].as_str().expect("upload paths");
+    for output in ["overtime-junit.xml", "overtime-report/"] {
+        assert!(paths.contains(output), "{output} is not uploaded: {paths}");
+    }
+}

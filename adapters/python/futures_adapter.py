@@ -23,9 +23,10 @@ The declared contracts are what the documentation of `concurrent.futures` says, 
 
 A running future cannot be cancelled, so `cancels_running` is false.
 
-When the iteration ends (a timeout, an error, the end or a drop) the adapter calls
-`pool.shutdown(wait=False, cancel_futures=True)`: tasks not started never start. (A `with`
-block would call `shutdown(wait=True)` and wait for a hung task forever.)
+Once the consumer is done with a call (its last answer, or the drop) the kit runs the
+call's clean-up, `pool.shutdown(wait=False, cancel_futures=True)` (`call.on_close`): tasks not
+started never start. (A `with` block would call `shutdown(wait=True)` and wait for a hung
+task forever, and would delay every error answer by that shutdown.)
 """
 
 import argparse
@@ -49,45 +50,33 @@ class Futures(ot.Executor):
         self.variant = pool
         self._pools = []  # every pool started, for shutdown()
 
-    def _pool(self, call):
-        pool = POOLS[self.variant](max_workers=call.n_jobs)
-        self._pools.append(pool)
-        return pool
-
     def list(self, call):
         pool = self._pool(call)
-        try:
-            return list(pool.map(ot.run_job, call.jobs, timeout=call.timeout))
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+        return list(pool.map(ot.run_job, call.jobs, timeout=call.timeout))
 
     def ordered(self, call):
         pool = self._pool(call)
-        return _shut_down_after(pool, pool.map(ot.run_job, call.jobs, timeout=call.timeout))
+        return pool.map(ot.run_job, call.jobs, timeout=call.timeout)
 
     def unordered(self, call):
         pool = self._pool(call)
         futures = [pool.submit(ot.run_job, job) for job in call.jobs]
         completed = concurrent.futures.as_completed(futures, timeout=call.timeout)
-        return _shut_down_after(pool, (f.result() for f in completed))
+        return (f.result() for f in completed)
+
+    def _pool(self, call):
+        pool = POOLS[self.variant](max_workers=call.n_jobs)
+        self._pools.append(pool)
+        # Once the consumer is done (its last answer, or the drop): tasks not started never
+        # start, and nobody waits for a hung one.
+        call.on_close(pool.shutdown, wait=False, cancel_futures=True)
+        return pool
 
     def shutdown(self):
         # After the release no task hangs any more: wait for every pool's workers to exit.
         for pool in self._pools:
             pool.shutdown(wait=True, cancel_futures=True)
         self._pools.clear()
-
-
-@ot.primed
-def _shut_down_after(pool, iterator):
-    """Iterates `iterator` (made already: the generator is primed), then shuts the pool down
-    without waiting, when the iteration ends or is dropped."""
-    yield
-    try:
-        yield from iterator
-    finally:
-        iterator.close()
-        pool.shutdown(wait=False, cancel_futures=True)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ pub const CATALOGUE_TIMEOUT: Duration = Duration::from_millis(100);
 macro_rules! catalogue_files {
     ($($name:literal),+ $(,)?) => {
         const FILES: &[(&str, &str)] = &[
-            $(($name, include_str!(concat!("../../specs/scenarios/", $name, ".toml")))),+
+            $(($name, include_str!(concat!("../scenarios/", $name, ".toml")))),+
         ];
     };
 }

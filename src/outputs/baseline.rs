@@ -107,7 +107,7 @@ pub fn comparable(
     epsilon: Millis,
     timeout: Option<Millis>,
 ) -> Result<(), String> {
-    let refresh = "refresh the baseline (see `--baseline` in the README)";
+    let refresh = "refresh the baseline (see `--baseline` in docs/check.md)";
     if baseline.epsilon_ms != epsilon {
         return Err(format!(
             "the baseline {} was recorded at ε = {} ms, this run is at ε = {epsilon} ms: \

@@ -1,4 +1,4 @@
-"""overtime adapter for multiprocessing.pool.ThreadPool, on the kit (pip install ./adapters/python)."""
+"""overtime adapter for multiprocessing.pool.ThreadPool, on the kit (pip install overtime-adapter)."""
 import platform
 from multiprocessing.pool import ThreadPool
 
@@ -13,20 +13,20 @@ class Threads(ot.Executor):
     per_mode = {"ordered": ot.contract("result_wait", "abort", error_order="input_order"),
                 "unordered": ot.contract("result_wait", "abort")}
 
+    def pool(self, call):
+        pool = ThreadPool(call.n_jobs)
+        call.on_close(pool.terminate)  # once the consumer has its last answer, or drops
+        return pool
+
     def list(self, call):
-        with ThreadPool(call.n_jobs) as pool:  # leaving the block terminates the pool
-            return pool.map_async(ot.run_job, call.jobs).get(call.timeout)
+        return self.pool(call).map_async(ot.run_job, call.jobs).get(call.timeout)
 
     @ot.primed
     def ordered(self, call, imap=ThreadPool.imap):
-        pool = ThreadPool(call.n_jobs)
-        results = imap(pool, ot.run_job, call.jobs)
+        results = imap(self.pool(call), ot.run_job, call.jobs)
         yield  # the call is made; the rest runs at the consumer's pulls
-        try:
-            for _ in call.jobs:
-                yield results.next(call.timeout)
-        finally:
-            pool.terminate()
+        for _ in call.jobs:
+            yield results.next(call.timeout)
 
     def unordered(self, call):
         return self.ordered(call, imap=ThreadPool.imap_unordered)

@@ -51,7 +51,8 @@ class Call:
       (`pool.map(run_job, call.jobs)`); each returns its task index;
     - `n_jobs`: the workers to use; `timeout`: seconds, or None for no timeout
       (`timeout_ms` as sent);
-    - `id`, `tasks` (the task specs as sent), `message` (the whole `call` line, parsed).
+    - `id`, `tasks` (the task specs as sent), `message` (the whole `call` line, parsed);
+    - `on_close(fn, *args)`: clean-up for this call (see there).
     """
 
     def __init__(self, message, env):
@@ -63,6 +64,19 @@ class Call:
         self.timeout_ms = message["timeout_ms"]
         self.timeout = None if self.timeout_ms is None else self.timeout_ms / 1e3
         self.jobs = [Job(env, i, spec) for i, spec in enumerate(self.tasks)]
+        self._closers = []
+
+    def on_close(self, fn, *args, **kwargs):
+        """Registers `fn(*args, **kwargs)` to run once the consumer is done with this call:
+        after its last answer (List mode) or after the drop (lazy modes) — whenever the drop
+        comes, before the first pull too. Clean-ups run last registered first, on the thread
+        that makes the call's steps (the owner thread, with `owner_thread`). Prefer it to a
+        `finally:` in the mode's generator: a `finally:` runs *before* the consumer gets the
+        generator's error, so a slow clean-up (`terminate()`) delays every error answer (the kit
+        warns, with the delay); and a primed generator dropped before its first pull never runs
+        a `finally:` placed after its priming `yield`."""
+        self._closers.append((fn, args, kwargs))
+        return fn
 
     def __repr__(self):
         return (f"Call(id={self.id}, mode={self.mode!r}, n_tasks={len(self.jobs)}, "
@@ -82,9 +96,11 @@ class Executor:
     - `contract`: what it documents, built with `contract(...)`; `per_mode`: {mode: contract}
       for a mode whose API promises something else;
     - `owner_thread`: True if the executor must only be touched from one thread: every call
-      into it (warm-up, the call, each pull, the drop, shutdown) then runs on one thread, in
-      turn — a pull blocked in the executor delays the next call's steps, as it would in a
-      program bound to that thread;
+      into it (warm-up, the call, each pull, the drop, the clean-ups, shutdown) then runs on
+      one thread, in turn — a pull blocked in the executor delays the next call's steps, as it
+      would in a program bound to that thread. One thread for the adapter's one executor; an
+      adapter that makes an executor instance per call gives each an `OwnerThread` of its own
+      instead, so calls never wait on each other;
     - `report_killed`: report tasks whose worker process died as `killed` (default True).
     """
 

@@ -16,6 +16,8 @@ death. Datagrams already sent by the dead process are relayed first, so a task t
 before its worker exited is never reported killed.
 """
 
+import dis
+import inspect
 import json
 import os
 import queue
@@ -72,37 +74,160 @@ def parse_harness_line(line):
     return message
 
 
-class _Owner:
-    """One thread that makes every call into an executor bound to one thread."""
+class OwnerThread:
+    """A thread that owns one executor instance: every call into the instance runs there, in
+    turn. For an executor that must only be touched from the thread that made it (thread-local
+    state, a loop bound to one thread). `Executor.owner_thread = True` gives the whole adapter
+    one; an adapter that makes an executor instance per call gives each its own, so a pull
+    blocked in one instance never holds up another:
 
-    def __init__(self):
+        def run(self, call):
+            owner = ot.OwnerThread(f"pool-{call.id}")
+            call.on_close(owner.close)               # after the call's last answer
+            pool = owner.do(make_pool, call.n_jobs)
+            return owner.iterate(owner.do(pool.imap, ot.run_job, call.jobs))
+    """
+
+    def __init__(self, name="overtime-owner"):
         self._queue = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._serve, name="overtime-owner", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
         self._thread.start()
 
     def _serve(self):
         while True:
-            fn, args, box, done = self._queue.get()
+            work = self._queue.get()
+            if work is None:
+                return
+            fn, args, kwargs, box, done = work
             try:
-                box.append((True, fn(*args)))
+                box.append((True, fn(*args, **kwargs)))
             except BaseException as e:  # noqa: BLE001 -- handed back to the caller
                 box.append((False, e))
             done.set()
 
-    def do(self, fn, *args):
+    def do(self, fn, *args, **kwargs):
+        """Runs `fn(*args, **kwargs)` on the owner thread; returns or raises what it did."""
         if threading.current_thread() is self._thread:
-            return fn(*args)
+            return fn(*args, **kwargs)
         box, done = [], threading.Event()
-        self._queue.put((fn, args, box, done))
+        self._queue.put((fn, args, kwargs, box, done))
         done.wait()
         ok, value = box[0]
         if ok:
             return value
         raise value
 
+    def iterate(self, iterator):
+        """`iterator`, with every `next()` and its `close()` made on the owner thread."""
+        return _OwnedIterator(self, iterator)
+
+    def close(self):
+        """Ends the thread once the work queued before is done (it is a daemon either way)."""
+        self._queue.put(None)
+
+
+class _OwnedIterator:
+    def __init__(self, owner, iterator):
+        self._owner, self._iterator = owner, iterator
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return self._owner.do(next, self._iterator)
+
+    def close(self):
+        close = getattr(self._iterator, "close", None)
+        if close is not None:
+            self._owner.do(close)
+
 
 def _direct(fn, *args):
     return fn(*args)
+
+
+# An error answer that leaves the adapter's own code this long after it arrived there was held
+# up by clean-up the adapter ran first; the kit warns (see `_AnswerDelay`).
+ANSWER_DELAY_WARNING_MS = 5.0
+
+
+class _AnswerDelay:
+    """Measures how long an exception spent in the adapter's own mode code (a generator, or the
+    mode method in List mode) between arriving there and leaving it: time spent in `finally:`
+    blocks and `with` exits that ran before the consumer got its answer. A trace function on the
+    thread that runs the step watches only those frames; under a debugger or coverage (a trace
+    function already set) nothing is measured."""
+
+    def __init__(self, codes):
+        self._codes = codes
+        self.delay_ms = None
+
+    def run(self, fn, *args):
+        if not self._codes or sys.gettrace() is not None:
+            return fn(*args)
+        arrived = {}
+        codes = self._codes
+
+        def local(frame, event, arg):
+            if event == "exception" and id(arg[1]) not in arrived:
+                arrived[id(arg[1])] = (arg[1], time.monotonic_ns())
+            return local
+
+        def watch(frame, event, arg):
+            return local if frame.f_code in codes else None
+
+        sys.settrace(watch)
+        try:
+            return fn(*args)
+        except BaseException as e:
+            left = time.monotonic_ns()
+            first = arrived.get(id(e))
+            if first is not None and first[0] is e:
+                self.delay_ms = (left - first[1]) / 1e6
+            raise
+        finally:
+            sys.settrace(None)
+
+
+_KIT_DIR = os.path.dirname(os.path.abspath(__file__))
+# The opcodes of a `try` / `with` block's clean-up (`except`, `finally`, `__exit__`), from
+# Python 3.9 to 3.13.
+_HANDLER_OPS = {"PUSH_EXC_INFO", "SETUP_FINALLY", "SETUP_WITH", "SETUP_ASYNC_WITH",
+                "BEFORE_WITH", "BEFORE_ASYNC_WITH"}
+
+
+def _cleans_up(code):
+    """Whether the code has a `try` or `with` block: only there can clean-up run between an
+    exception's arrival and its departure. Code without one is never traced, so the kit's
+    measurement costs nothing where nothing can be delayed (a trace function slows every
+    Python call on its thread)."""
+    return any(op.opname in _HANDLER_OPS for op in dis.get_instructions(code))
+
+
+def _adapter_codes(*functions):
+    """The code objects of the adapter's own mode functions that clean up (the kit's default
+    `run` is not the adapter's), unwrapped from decorators such as `@primed`; and the files
+    they are in."""
+    codes, files = set(), set()
+    for fn in functions:
+        fn = inspect.unwrap(getattr(fn, "__func__", fn)) if fn is not None else None
+        code = getattr(fn, "__code__", None)
+        if code is not None and os.path.dirname(os.path.abspath(code.co_filename)) != _KIT_DIR:
+            files.add(code.co_filename)
+            if _cleans_up(code):
+                codes.add(code)
+    return codes, files
+
+
+def _adapter_generator_codes(outcome, files):
+    """The iteration's code, if the adapter wrote it (a generator defined in the same file as
+    its mode functions) and it cleans up. A generator the executor returns (joblib's) is the
+    executor's own: the time its clean-up takes before raising is the executor's, and judged
+    as such."""
+    if not inspect.isgenerator(outcome):
+        return set()
+    code = outcome.gi_code
+    return {code} if code.co_filename in files and _cleans_up(code) else set()
 
 
 class Server:
@@ -116,7 +241,8 @@ class Server:
         if report_killed and not self._report_killed:
             sys.stderr.write("overtime adapter: no os.pidfd_open here (Linux, Python 3.9+): "
                              "tasks whose worker is killed are not reported\n")
-        self._do = _Owner().do if getattr(executor, "owner_thread", False) else _direct
+        owner = getattr(executor, "owner_thread", False)
+        self._do = OwnerThread().do if owner else _direct
         # The protocol owns the real stdin and stdout; anything else printing (here or in
         # workers that inherit fd 1) goes to stderr, which the harness keeps for diagnostics.
         # sys.stdin becomes /dev/null: a forked worker closes sys.stdin first thing, and
@@ -361,45 +487,81 @@ class Server:
         pause = (consumer.get("pause_ms") or 0) / 1e3
         drop_after = consumer.get("drop_after")
         do = self._do
+        mode_code, adapter_files = _adapter_codes(getattr(type(self.executor), "run", None),
+                                                  getattr(type(self.executor), call.mode, None))
         self.event(cid, "call_made")
+        measure = _AnswerDelay(mode_code)
         try:
-            outcome = do(self.executor.run, call)
+            outcome = do(measure.run, self.executor.run, call)
         except BaseException as e:  # noqa: BLE001 -- List mode raises the call's error here
             self.event(cid, "call_returned")
-            self.event(cid, "answered", answer=answer_of_exception(e))
+            self._answer_error(call, e, measure)
+            self._close_call(call)
             return
         self.event(cid, "call_returned")
         if call.mode == "list":
-            for value in outcome:
+            try:
+                for value in outcome:
+                    answer = answer_of_value(value)
+                    self.event(cid, "answered", answer=answer)
+                    if answer["kind"] not in ("item", "timed_out"):
+                        return
+                self.event(cid, "answered", answer={"kind": "end"})
+            finally:
+                self._close_call(call)
+            return
+        codes = _adapter_generator_codes(outcome, adapter_files)
+        outcome = do(iter, outcome)
+        delivered = 0
+        try:
+            while drop_after is None or delivered < drop_after:
+                wait = start_after if delivered == 0 else pause
+                if wait > 0:
+                    time.sleep(wait)
+                self.event(cid, "next_asked")
+                measure = _AnswerDelay(codes)
+                try:
+                    value = do(measure.run, next, outcome)
+                except StopIteration:
+                    self.event(cid, "answered", answer={"kind": "end"})
+                    break
+                except BaseException as e:  # noqa: BLE001 -- every error is an answer
+                    self._answer_error(call, e, measure)
+                    break
                 answer = answer_of_value(value)
                 self.event(cid, "answered", answer=answer)
                 if answer["kind"] not in ("item", "timed_out"):
-                    return
-            self.event(cid, "answered", answer={"kind": "end"})
-            return
-        outcome = do(iter, outcome)
-        delivered = 0
-        while drop_after is None or delivered < drop_after:
-            wait = start_after if delivered == 0 else pause
-            if wait > 0:
-                time.sleep(wait)
-            self.event(cid, "next_asked")
-            try:
-                value = do(next, outcome)
-            except StopIteration:
-                self.event(cid, "answered", answer={"kind": "end"})
-                break
-            except BaseException as e:  # noqa: BLE001 -- every error is an answer
-                self.event(cid, "answered", answer=answer_of_exception(e))
-                break
-            answer = answer_of_value(value)
-            self.event(cid, "answered", answer=answer)
-            if answer["kind"] not in ("item", "timed_out"):
-                break
-            delivered += 1
-        self.event(cid, "drop_begun")
-        do(self.executor.close, outcome)
-        self.event(cid, "drop_returned")
+                    break
+                delivered += 1
+            self.event(cid, "drop_begun")
+            do(self.executor.close, outcome)
+            self.event(cid, "drop_returned")
+        finally:
+            self._close_call(call)
+
+    def _answer_error(self, call, error, measure):
+        """Answers what the consumer caught; warns if the adapter's clean-up delayed it."""
+        answer = answer_of_exception(error)
+        self.event(call.id, "answered", answer=answer)
+        if measure.delay_ms is not None and measure.delay_ms >= ANSWER_DELAY_WARNING_MS:
+            self.warn(f"call {call.id} ({call.mode}): the {answer['kind']} answer reached the "
+                      f"consumer {measure.delay_ms:.1f} ms after it arrived in the adapter's "
+                      f"{call.mode} code: a `finally:` or `with` block there ran first, and the "
+                      "trace counts that time as the executor's. Register clean-up with "
+                      "call.on_close(...): it runs after the answer")
+
+    def _close_call(self, call):
+        """Runs the call's `on_close` clean-ups, last registered first, on the executor's
+        thread; a failing one is the adapter's error, reported for the call."""
+        while call._closers:
+            fn, args, kwargs = call._closers.pop()
+            self._do(lambda: fn(*args, **kwargs))
+
+    def warn(self, text):
+        """A warning for the adapter's author, on stderr (the harness keeps it; the pytest
+        plugin shows it as an `OvertimeAdapterWarning`)."""
+        sys.stderr.write(f"overtime adapter: warning: {text}\n")
+        sys.stderr.flush()
 
 
 class _Deaths:

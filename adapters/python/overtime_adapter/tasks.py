@@ -119,6 +119,55 @@ def stamp_bodies_with(stamp):
     _body_stamp = _own_clock if stamp is None else stamp
 
 
+ENDS = ("returned", "failed", "stopped", "released", "died")
+
+
+def report_started(job):
+    """Reports that `job`'s task began, stamped now, where the body runs (any process): the
+    first thing a custom task body does (`specs/protocol.md` §4.3). `run_job` does it for the
+    harness's own bodies; write a body of your own (a coroutine, a body that kills its worker
+    its own way) on `report_started`, `report_ended` and `wait_for_release`."""
+    _report(job.env, {"type": "task_started", "call": job.env.call, "task": job.task,
+                      **_body_stamp(), "pid": os.getpid()})
+
+
+def report_ended(job, end):
+    """Reports that `job`'s task ended, stamped now: `end` is `returned`, `failed` (a `fail` or
+    `raise_timeout` task), `stopped` (it honoured a stop request), `released` (a `hang` freed by
+    the release) or `died` (a `kill_worker` task, just before it kills its worker). A task
+    whose worker the executor kills is reported `killed` by the kit itself."""
+    if end not in ENDS:
+        raise ValueError(f"unknown task end {end!r}: expected one of {', '.join(ENDS)}")
+    _report(job.env, {"type": "task_ended", "call": job.env.call, "task": job.task,
+                      "end": end, **_body_stamp(), "pid": os.getpid()})
+
+
+def wait_for_release(job):
+    """Blocks until the harness releases hung tasks (at teardown): a `hang` body's wait."""
+    _wait_gate(job.env.gate_address)
+
+
+def task_error(job):
+    """The exception a task's failure raises: `TaskRaisedTimeout` for `raise_timeout` (a
+    `TimeoutError`), `TaskFailed` for `fail`, `TaskReleased` for a released `hang`."""
+    kind = job.spec["kind"]
+    if kind == "raise_timeout":
+        return TaskRaisedTimeout(job.task)
+    if kind in ("hang", "cooperative_hang"):
+        return TaskReleased(job.task)
+    return TaskFailed(job.task)
+
+
+def kill_worker(job):
+    """Ends a `kill_worker` task: reports it `died`, then kills the process it runs in (a
+    worker process exits at once, as a crash would) — or, run in the adapter's own process
+    (a thread pool), raises `WorkerDeath`, since the adapter must live on."""
+    report_ended(job, "died")
+    if os.getpid() != job.env.adapter_pid:
+        os._exit(70)
+    raise WorkerDeath(job.task)
+
+
 def run_task(env, task, spec, on_started=None):
     """The harness's instrumented body for one task; returns the task index as its result.
 
@@ -127,9 +176,8 @@ def run_task(env, task, spec, on_started=None):
     `on_started`, if given, is called once the start is reported (a pool that waits for its
     worker to pick the task up).
     """
-    pid = os.getpid()
-    _report(env, {"type": "task_started", "call": env.call, "task": task,
-                  **_body_stamp(), "pid": pid})
+    job = Job(env, task, spec)
+    report_started(job)
     if on_started is not None:
         on_started()
     kind = spec["kind"]
@@ -145,28 +193,16 @@ def run_task(env, task, spec, on_started=None):
         time.sleep(spec["ms"] / 1e3)
         end = "failed"
     elif kind in ("hang", "cooperative_hang"):
-        _wait_gate(env.gate_address)
+        wait_for_release(job)
         end = "released"
     elif kind == "kill_worker":
         time.sleep(spec["ms"] / 1e3)
-        # With its pid, so that the adapter's death watch knows it ended and does not report
-        # it killed as well when its process exits.
-        _report(env, {"type": "task_ended", "call": env.call, "task": task, "end": "died",
-                      **_body_stamp(), "pid": pid})
-        if os.getpid() != env.adapter_pid:
-            # A worker process: exit abruptly, as a crash would (no cleanup, no result).
-            os._exit(70)
-        raise WorkerDeath(task)
+        kill_worker(job)
     else:
         raise ValueError(f"unknown task kind {kind!r}")
-    _report(env, {"type": "task_ended", "call": env.call, "task": task, "end": end,
-                  **_body_stamp(), "pid": pid})
-    if end == "failed" and kind == "raise_timeout":
-        raise TaskRaisedTimeout(task)
-    if end == "failed":
-        raise TaskFailed(task)
-    if end == "released":
-        raise TaskReleased(task)
+    report_ended(job, end)
+    if end != "returned":
+        raise task_error(job)
     return task
 
 
@@ -179,12 +215,25 @@ def warm_task(ms):
 TIMEOUT_ERRORS = (TimeoutError, concurrent.futures.TimeoutError, multiprocessing.TimeoutError)
 
 
+def is_executor_timeout(error):
+    """True if `error` is an executor's timeout, False for anything else — a task's own
+    `TimeoutError` (`raise_timeout`: `TaskRaisedTimeout`) included. Test it before turning an
+    executor's `TimeoutError` into `TimedOut` markers:
+
+        except TimeoutError as e:
+            if not ot.is_executor_timeout(e):
+                raise               # the task's own failure: the consumer names the task
+            yield ot.TimedOut(job.task)
+    """
+    return isinstance(error, TIMEOUT_ERRORS) and not isinstance(error, TaskRaisedTimeout)
+
+
 def answer_of_exception(error):
     """The protocol answer for what the consumer caught: a task's own failure (its
     `TimeoutError` included) names the task; any other timeout error is the executor's."""
     if isinstance(error, (TaskFailed, TaskRaisedTimeout, WorkerDeath)):
         return {"kind": "task_failed", "task": error.task}
-    if isinstance(error, TIMEOUT_ERRORS):
+    if is_executor_timeout(error):
         return {"kind": "timeout"}
     return {"kind": "executor_error",
             "message": f"{type(error).__module__}.{type(error).__qualname__}: {error}"}

@@ -1,6 +1,7 @@
 """The kit's own behaviour, through its test adapters and in-process."""
 
 import os
+import threading
 
 import pytest
 
@@ -64,7 +65,9 @@ def test_a_failing_task_is_named_in_its_answer(adapter):
     session.hello()
     events = session.call(1, [SLEEP, FAIL, SLEEP], mode="ordered")
     assert answers(events) == [{"kind": "item", "task": 0}, {"kind": "task_failed", "task": 1}]
-    assert kinds(events)[-3:] == ["drop_begun", "drop_returned", "done"]
+    # The bodies' events come through a relay thread, so a task_ended may follow the drop.
+    consumer = kinds(events, "answered", "drop_begun", "drop_returned", "done")
+    assert consumer[-3:] == ["drop_begun", "drop_returned", "done"]
 
 
 def test_a_lazy_call_is_dropped_after_drop_after_items(adapter):
@@ -242,3 +245,150 @@ def test_answers_name_the_task_or_the_executor():
     assert ot.answer_of_exception(ot.TaskRaisedTimeout(1)) == {"kind": "task_failed", "task": 1}
     assert ot.answer_of_exception(TimeoutError()) == {"kind": "timeout"}
     assert ot.answer_of_exception(KeyError("k"))["kind"] == "executor_error"
+
+
+# -- clean-up, custom bodies, owner threads --------------------------------------------------
+
+
+def _cleanups(stderr):
+    """{what: (begun_ns, ended_ns)} from the scenario adapters' clean-up lines."""
+    seen = {}
+    for line in stderr.splitlines():
+        if line.startswith("cleanup "):
+            _, what, step, at = line.split()
+            seen.setdefault(what, {})[step] = int(at)
+    return seen
+
+
+@pytest.mark.parametrize("mode", ["list", "ordered"])
+def test_a_finally_in_the_mode_code_delays_the_error_answer_and_the_kit_warns(adapter, mode):
+    session = adapter("slow-finally")
+    session.hello()
+    events = session.call(1, [SLEEP, FAIL], mode=mode)
+    answered = [e["at_ns"] for e in events if e["type"] == "answered"][-1]
+    assert answers(events)[-1] == {"kind": "task_failed", "task": 1}
+    status, stderr = session.close()
+    cleanup = _cleanups(stderr)[mode]
+    # The clean-up ran to its end before the consumer had its answer ...
+    assert cleanup["ended"] < answered
+    # ... and the kit measured the delay (at least the clean-up's own sleep of 1 s) and said so.
+    warning = [line for line in stderr.splitlines() if "overtime adapter: warning" in line]
+    assert len(warning) == 1, stderr
+    assert "call.on_close" in warning[0]
+    delay_ms = float(warning[0].split("consumer ")[1].split(" ms")[0])
+    assert delay_ms >= 1000.0 and (cleanup["ended"] - cleanup["begun"]) / 1e6 <= delay_ms
+    assert status == 0
+
+
+@pytest.mark.parametrize("mode", ["list", "ordered"])
+def test_on_close_clean_up_runs_after_the_error_answer_without_a_warning(adapter, mode):
+    session = adapter("slow-on-close")
+    session.hello()
+    events = session.call(1, [SLEEP, FAIL], mode=mode)
+    answered = [e["at_ns"] for e in events if e["type"] == "answered"][-1]
+    done = [e["at_ns"] for e in events if e["type"] == "done"][0]
+    assert answers(events)[-1] == {"kind": "task_failed", "task": 1}
+    status, stderr = session.close()
+    cleanup = _cleanups(stderr)[mode]
+    assert answered < cleanup["begun"] < cleanup["ended"] < done
+    assert "overtime adapter: warning" not in stderr
+    assert status == 0
+
+
+def test_an_executor_s_own_generator_cleaning_up_before_its_error_is_not_the_adapter_s(adapter):
+    session = adapter("library-finally")
+    session.hello()
+    events = session.call(1, [SLEEP, FAIL], mode="ordered")
+    assert answers(events)[-1] == {"kind": "task_failed", "task": 1}
+    status, stderr = session.close()
+    # The answer is late (the library's clean-up ran first), and that is the executor's doing:
+    # judged as such, with no warning about the adapter.
+    assert "overtime adapter: warning" not in stderr
+    assert status == 0
+
+
+def test_on_close_clean_up_runs_when_a_primed_generator_is_dropped_before_its_first_pull(adapter):
+    session = adapter("slow-on-close")
+    session.hello()
+    events = session.call(1, [SLEEP, SLEEP], mode="ordered", drop_after=0)
+    assert answers(events) == [] and kinds(events, "drop_begun", "drop_returned") == [
+        "drop_begun", "drop_returned"]
+    status, stderr = session.close()
+    assert set(_cleanups(stderr)["ordered"]) == {"begun", "ended"}
+
+
+def test_a_custom_coroutine_body_reports_through_the_public_api(adapter):
+    session = adapter("coroutines")
+    session.hello()
+    events = session.call(1, [SLEEP, SLEEP], n_jobs=2, timeout_ms=5000.0, task_ends=2)
+    assert answers(events) == [{"kind": "item", "task": 0}, {"kind": "item", "task": 1},
+                               {"kind": "end"}]
+    assert sorted((e["task"], e["end"]) for e in events if e["type"] == "task_ended") == [
+        (0, "returned"), (1, "returned")]
+    events = session.call(2, [SLEEP, {"kind": "raise_timeout", "ms": 1.0}], n_jobs=2,
+                          timeout_ms=5000.0, task_ends=2)
+    # The task's own TimeoutError names the task; it is not the executor's timeout.
+    assert answers(events) == [{"kind": "task_failed", "task": 1}]
+    assert session.close()[0] == 0
+
+
+def test_a_body_end_outside_the_protocol_is_refused_naming_it():
+    job = ot.Job(ot.TaskEnv(1, "\0nowhere", "\0nowhere", 0), 0, SLEEP)
+    with pytest.raises(ValueError, match="unknown task end 'finished'"):
+        ot.report_ended(job, "finished")
+
+
+def test_is_executor_timeout_tells_the_task_s_own_timeout_error_from_the_executor_s():
+    import concurrent.futures
+    assert ot.is_executor_timeout(TimeoutError())
+    assert ot.is_executor_timeout(concurrent.futures.TimeoutError())
+    assert not ot.is_executor_timeout(ot.TaskRaisedTimeout(3))
+    assert isinstance(ot.TaskRaisedTimeout(3), TimeoutError)
+    assert not ot.is_executor_timeout(ValueError())
+    assert isinstance(ot.task_error(ot.Job(None, 3, {"kind": "raise_timeout", "ms": 1.0})),
+                      ot.TaskRaisedTimeout)
+
+
+def test_a_call_whose_owner_thread_is_blocked_does_not_hold_up_the_next_call(adapter):
+    session = adapter("owner-per-call")
+    session.hello()
+    # Call 1 hangs in its own owner thread (no timeout: only the release frees it) ...
+    session.send({"type": "call", "call": 1, "tasks": [HANG], "n_jobs": 1, "timeout_ms": None,
+                  "mode": "ordered", "consumer": {"start_after_ms": 0.0, "pause_ms": 0.0,
+                                                  "drop_after": None}})
+    # ... while call 2, on an owner thread of its own, is served to its end.
+    events = session.call(2, [SLEEP, SLEEP], mode="ordered")
+    assert [a for a in answers(events)] == [{"kind": "item", "task": 0},
+                                            {"kind": "item", "task": 1}, {"kind": "end"}]
+    session.send({"type": "release"})
+
+
+def test_an_owner_thread_runs_every_step_on_one_thread_and_hands_errors_back():
+    owner = ot.OwnerThread("test-owner")
+    threads = owner.iterate(iter([1, 2]))
+    assert owner.do(threading.current_thread).name == "test-owner"
+    assert list(threads) == [1, 2]
+    with pytest.raises(KeyError):
+        owner.do({}.__getitem__, "missing")
+    owner.close()
+
+
+def test_the_shipped_adapters_mode_code_is_never_traced():
+    """The kit traces only adapter code with a `try` or `with` (where clean-up can delay an
+    answer): a trace function slows every Python call on its thread, and the shipped
+    adapters, which clean up through call.on_close, must be judged at full speed."""
+    import importlib.util
+    from overtime_adapter.server import _adapter_codes
+
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    spec = importlib.util.spec_from_file_location("futures_adapter",
+                                                  os.path.join(here, "futures_adapter.py"))
+    futures_adapter = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(futures_adapter)
+    for mode in ("list", "ordered", "unordered"):
+        codes, files = _adapter_codes(futures_adapter.Futures.run,
+                                      getattr(futures_adapter.Futures, mode))
+        assert codes == set() and files == {futures_adapter.__file__}, mode
+    import scenario_adapter
+    codes, _ = _adapter_codes(scenario_adapter.SlowFinally.run, scenario_adapter.SlowFinally.list)
+    assert {c.co_name for c in codes} == {"list"}
